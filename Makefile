@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# torch first, pinned: a bare requirement would pull a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test bench install install-dev clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH)"
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/seqlab train --out runs/demo --overwrite
+
+test: install-dev
+	$(PY) -m pytest -n 2 -q
+
+bench: install
+	$(PY) bench/layers.py
+
+clean:
+	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache
