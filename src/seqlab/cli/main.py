@@ -1,0 +1,108 @@
+"""The ``seqlab`` command: the root typer app. Commands are thin: parse, call the Python API, print."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from seqlab.cli.common import JsonOption, console, print_json, user_errors
+
+app = typer.Typer(name="seqlab", help="Sequence modelling with recurrent and convolutional networks.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+@user_errors
+def train(
+    config: Annotated[Optional[Path], typer.Argument(help="Run config YAML; omitted: the embedded default "
+                                                    "(LSTM(50) -> Dense(1) on ETTh1's OT).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key, e.g. train.epochs=3 (repeatable).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<time>).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Train a model from a config into a run directory; prints test metrics beside the baseline."""
+    from seqlab.tasks import runs
+
+    result = runs.train(config, set_ or [], out, overwrite=overwrite, resume=resume, progress=not json_)
+    if json_:
+        print_json(result)
+        return
+    _metrics_table("Test metrics", result)
+    console.print(f"run directory: {result['run_dir']}")
+
+
+@app.command()
+@user_errors
+def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `seqlab train`.")],
+             json_: JsonOption = False) -> None:
+    """Score a run's model on its test split again."""
+    from seqlab.tasks import runs
+
+    result = runs.evaluate(run_dir)
+    if json_:
+        print_json(result)
+        return
+    _metrics_table("Test metrics", result)
+
+
+@app.command()
+@user_errors
+def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory written by `seqlab train`.")],
+            input_file: Annotated[Path, typer.Argument(help="Series CSV, text file (one per line) or MNIST idx file.")],
+            json_: JsonOption = False) -> None:
+    """Predict with a run's model; prints one JSON line per prediction (one object with --json)."""
+    from seqlab.tasks import runs
+
+    records = runs.predict(run_dir, input_file)
+    if json_:
+        print_json({"predictions": records})
+        return
+    for record in records:
+        print_json(record)
+
+
+@app.command()
+@user_errors
+def info(json_: JsonOption = False) -> None:
+    """Versions, devices and the layers seqlab offers."""
+    import lightning
+    import torch
+
+    import seqlab
+    from seqlab.layers import LAYERS
+
+    result = {"seqlab": seqlab.__version__, "python": platform.python_version(), "torch": torch.__version__,
+              "lightning": lightning.__version__, "cuda": torch.cuda.is_available(),
+              "threads": torch.get_num_threads(), "layers": sorted(LAYERS)}
+    if json_:
+        print_json(result)
+        return
+    table = Table(title="seqlab")
+    table.add_column("what")
+    table.add_column("value")
+    for key, value in result.items():
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(table)
+
+
+def _metrics_table(title: str, result: dict) -> None:
+    table = Table(title=title)
+    table.add_column("model")
+    names = list(result["test"])
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_row("model", *(f"{result['test'][n]:.4f}" for n in names))
+    baseline = result.get("baseline") or {}
+    if "name" in baseline:
+        table.add_row(baseline["name"], *(f"{baseline.get(n, float('nan')):.4f}" for n in names))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,322 @@
+"""``Sequential``: a stack of layers with the Keras surface the seed documents use.
+
+The network itself is a plain ``nn.Module`` (``forward`` runs the layers and passes masks
+on, as Keras does); ``compile``/``fit``/``evaluate``/``predict`` hand the work to the one
+training engine in ``seqlab.training.engine``. That call is the only link from a model to
+training, imported when ``fit`` runs, so building and running a network never loads
+Lightning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pydantic
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from seqlab.errors import ConfigError, DataError, ShapeError, WeightsError
+from seqlab.layers import LAYERS
+from seqlab.layers.base import Layer
+from seqlab.layers.core import Embedding
+from seqlab.models import io
+from seqlab.models.spec import layers_from_spec, spec_from_layers
+
+MODEL_FILE, WEIGHTS_FILE, FORMAT = "model.json", "weights.safetensors", "seqlab.model/1"
+
+
+class Sequential(nn.Module):
+    """A linear stack of layers (Keras' ``Sequential``), itself an ``nn.Module``.
+
+    Args:
+        layers: seqlab layers (or any ``nn.Module`` taking one tensor), applied in order.
+        input_shape: the shape of one sample without the batch, e.g. ``(96, 1)``; optional,
+            inferred from the first batch ``fit`` sees.
+
+    Example:
+        >>> import torch
+        >>> from seqlab.layers import LSTM, Dense
+        >>> model = Sequential([LSTM(50), Dense(1)], input_shape=(24, 1))
+        >>> model(torch.randn(8, 24, 1)).shape
+        torch.Size([8, 1])
+    """
+
+    def __init__(self, layers: Sequence[nn.Module] = (), input_shape: Sequence[int] | None = None) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList()
+        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.compile_config: dict[str, Any] | None = None
+        self.history = None
+        for layer in layers:
+            self.add(layer)
+        if self.input_shape is not None:
+            self.build(self.input_shape)
+
+    # -- the network ---------------------------------------------------------------------
+    def add(self, layer: nn.Module) -> None:
+        """Append a layer, naming it as Keras does (``lstm``, ``lstm_1``, ...)."""
+        if not isinstance(layer, nn.Module):
+            raise ConfigError(f"Sequential.add expects a layer (nn.Module), got {type(layer).__name__}")
+        if getattr(layer, "return_state", False):
+            raise ConfigError(f"{type(layer).__name__}: return_state=True returns a tuple, which a "
+                              "Sequential model cannot pass on; use return_state in a custom nn.Module")
+        if isinstance(layer, Layer) and layer.name is None:
+            layer.name = self._unique_name(layer)
+        self.layers.append(layer)
+
+    def _unique_name(self, layer: Layer) -> str:
+        base = next((n for n, c in LAYERS.items() if c is type(layer)), type(layer).__name__.lower())
+        taken = {getattr(existing, "name", None) for existing in self.layers}
+        name, i = base, 0
+        while name in taken:
+            i += 1
+            name = f"{base}_{i}"
+        return name
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        for layer in self.layers:
+            if isinstance(layer, Layer):
+                y = layer(x, mask)
+                mask = layer.compute_mask(x, mask)
+            else:
+                y, mask = layer(x), None
+            x = y
+        return x
+
+    def build(self, input_shape: Sequence[int]) -> "Sequential":
+        """Create every layer's weights for samples of ``input_shape`` (batch excluded)."""
+        self.input_shape = tuple(int(s) for s in input_shape)
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            self(self._dummy_input(1))
+        self.train(was_training)
+        return self
+
+    def _dummy_input(self, batch: int) -> torch.Tensor:
+        shape = (batch, *self.input_shape)
+        first = self.layers[0] if len(self.layers) else None
+        if isinstance(first, Embedding):
+            return torch.ones(shape, dtype=torch.long)  # id 1: never the padding id 0
+        param = next(self.parameters(), None)
+        return torch.zeros(shape, dtype=param.dtype if param is not None and param.is_floating_point() else torch.float32)
+
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> str:
+        """A table of layers, output shapes and parameter counts (returned; printed with ``print_fn``)."""
+        if self.input_shape is None:
+            raise ConfigError("summary: the model is not built yet; call build(input_shape) or fit first")
+        shapes: dict[int, tuple] = {}
+        hooks = [layer.register_forward_hook(
+            lambda mod, inp, out, i=i: shapes.__setitem__(i, tuple(out.shape)))
+            for i, layer in enumerate(self.layers)]
+        try:
+            self.build(self.input_shape)
+        finally:
+            for h in hooks:
+                h.remove()
+        rows = [("Layer (type)", "Output Shape", "Param #")]
+        for i, layer in enumerate(self.layers):
+            shape = "(None, " + ", ".join(str(s) for s in shapes[i][1:]) + ")"
+            name = getattr(layer, "name", None) or str(i)
+            rows.append((f"{name} ({type(layer).__name__})", shape, f"{_count(layer):,}"))
+        widths = [max(len(r[c]) for r in rows) + 2 for c in range(3)]
+        line = "-" * sum(widths)
+        text = [line, "".join(v.ljust(w) for v, w in zip(rows[0], widths)), "=" * sum(widths)]
+        text += ["".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows[1:]]
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        text += ["=" * sum(widths), f"Total params: {_count(self):,}",
+                 f"Trainable params: {trainable:,}", f"Non-trainable params: {_count(self) - trainable:,}", line]
+        out = "\n".join(text)
+        if print_fn is not None:
+            print_fn(out)
+        return out
+
+    # -- the Keras training surface --------------------------------------------------------------
+    def compile(self, optimizer: str | dict = "adam", loss: str = "mse", metrics: Sequence[str] | None = None,
+                learning_rate: float | None = None, from_logits: bool = False) -> "Sequential":
+        """Choose the optimizer (``adam``, ``adamw``, ``rmsprop``, ``sgd``, or a dict with ``name``,
+        ``lr``, ``weight_decay``, ``momentum``), the loss and the metrics (``accuracy``, ``mae``, ``rmse``)."""
+        from seqlab.training.config import OptimizerConfig
+        from seqlab.training.losses import get_loss
+        from seqlab.training.metrics import build_metrics
+
+        opt = {"name": optimizer} if isinstance(optimizer, str) else dict(optimizer)
+        if learning_rate is not None:
+            opt["lr"] = learning_rate
+        opt = _validated(OptimizerConfig, opt, "compile: optimizer").model_dump()
+        get_loss(loss, from_logits=from_logits)  # fail now on an unknown loss
+        build_metrics(list(metrics or []), loss)
+        self.compile_config = {"optimizer": opt, "loss": loss, "metrics": list(metrics or []),
+                               "from_logits": from_logits}
+        return self
+
+    def fit(self, x=None, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
+            validation_split: float = 0.0, callbacks: list | None = None, shuffle: bool = True,
+            verbose: int = 0, run_dir: str | Path | None = None, resume: bool = False, **train_options):
+        """Train (Keras' ``fit``); returns a ``History`` whose ``.history`` maps names to per-epoch values.
+
+        ``x`` and ``y`` are arrays or tensors (or ``x`` a DataLoader of ``(x, y)`` batches);
+        ``validation_split`` holds out the last fraction, as Keras does. Any ``TrainConfig``
+        field may be given by keyword: ``gradient_clip_val``, ``early_stopping``, ``lr_schedule``,
+        ``seed``, ``deterministic``, ``devices``, ``strategy``, ``accelerator`` ...
+        """
+        from seqlab.training import engine
+        from seqlab.training.config import OptimizerConfig, TrainConfig
+
+        cfg = self._require_compiled("fit")
+        options = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
+                   "progress": bool(verbose), **train_options}
+        config = _validated(TrainConfig, options, "fit")
+        train, val = self._fit_loaders(x, y, validation_data, validation_split, config)
+        if self.input_shape is None and config.seed is not None:
+            torch.manual_seed(config.seed)  # the seed covers the initial weights too
+        self._build_from(train)
+        self.history = engine.fit(
+            self, loss=cfg["loss"], metrics=cfg["metrics"], optimizer=OptimizerConfig(**cfg["optimizer"]),
+            train_loader=train, val_loader=val, config=config, run_dir=run_dir,
+            callbacks=callbacks, resume=resume, from_logits=cfg["from_logits"])
+        return self.history
+
+    def evaluate(self, x=None, y=None, batch_size: int = 256) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)``, as a dict (Keras' ``return_dict=True``)."""
+        from seqlab.training import engine
+
+        cfg = self._require_compiled("evaluate")
+        loader = x if isinstance(x, DataLoader) else _loader(x, y, batch_size, shuffle=False)
+        self._build_from(loader)
+        return engine.evaluate(self, loss=cfg["loss"], metrics=cfg["metrics"], loader=loader,
+                               from_logits=cfg["from_logits"])
+
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
+        """Outputs for ``x`` as a NumPy array."""
+        from seqlab.training import engine
+
+        loader = x if isinstance(x, DataLoader) else _loader(x, None, batch_size, shuffle=False)
+        self._build_from(loader)
+        return engine.predict(self, loader).cpu().numpy()
+
+    def _require_compiled(self, what: str) -> dict:
+        if self.compile_config is None:
+            raise ConfigError(f"{what}: call compile(optimizer, loss, metrics) first")
+        return self.compile_config
+
+    def _fit_loaders(self, x, y, validation_data, validation_split, config):
+        if isinstance(x, DataLoader):
+            val = validation_data if isinstance(validation_data, DataLoader) or validation_data is None \
+                else _loader(*validation_data, config.batch_size, shuffle=False)
+            return x, val
+        x, y = _tensor(x, "x"), _tensor(y, "y")
+        if len(x) != len(y):
+            raise DataError(f"fit: x has {len(x)} samples but y has {len(y)}")
+        if validation_data is None and validation_split:
+            if not 0.0 < validation_split < 1.0:
+                raise ConfigError(f"fit: `validation_split` must be in (0, 1), got {validation_split}")
+            cut = len(x) - int(round(len(x) * validation_split))
+            if cut < 1 or cut >= len(x):
+                raise DataError(f"fit: validation_split={validation_split} leaves an empty split of {len(x)} samples")
+            validation_data = (x[cut:], y[cut:])
+            x, y = x[:cut], y[:cut]
+        train = _loader(x, y, config.batch_size, shuffle=config.shuffle)
+        val = None
+        if validation_data is not None:
+            val = validation_data if isinstance(validation_data, DataLoader) else \
+                _loader(*validation_data, config.batch_size, shuffle=False, names=("validation x", "validation y"))
+        return train, val
+
+    def _build_from(self, loader: DataLoader) -> None:
+        """Build from the shape of the first batch, so the optimizer sees every parameter."""
+        if self.input_shape is not None:
+            return
+        batch = next(iter(loader))
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        self.build(tuple(x.shape[1:]))
+
+    # -- saving ------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {"format": FORMAT, "layers": spec_from_layers(list(self.layers)),
+                "input_shape": list(self.input_shape) if self.input_shape else None,
+                "compile": self.compile_config}
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.json`` (spec, input shape, compile settings) and ``weights.safetensors``."""
+        if self.input_shape is None:
+            raise ConfigError("save: the model is not built yet; call build(input_shape) or fit first")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        io.save_tensors(path / WEIGHTS_FILE, self.state_dict(), metadata={"format": FORMAT})
+        io.write_json(path / MODEL_FILE, self.get_config())
+        return path
+
+
+def load_model(path: str | Path) -> Sequential:
+    """Load a model saved by ``Sequential.save`` or a run directory written by ``seqlab train``.
+
+    Reads JSON and safetensors only: nothing in the directory can run code.
+    """
+    path = Path(path)
+    spec_file = path / MODEL_FILE
+    if not spec_file.exists():
+        raise WeightsError(f"{path}: not a seqlab model directory ({MODEL_FILE} is missing)")
+    config = io.read_json(spec_file)
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise WeightsError(f"{spec_file}: not a seqlab model file (format {config.get('format') if isinstance(config, dict) else None!r})")
+    model = Sequential(layers_from_spec(config["layers"], source=str(spec_file)), input_shape=config.get("input_shape"))
+    state = io.load_tensors(path / WEIGHTS_FILE)
+    load_weights(model, state, path / WEIGHTS_FILE)
+    if config.get("compile"):
+        model.compile(**config["compile"])
+    return model
+
+
+def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str | Path) -> None:
+    """Load a state dict, turning missing, unexpected or mis-shaped tensors into a WeightsError."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
+             if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        raise WeightsError(f"{source}: weights do not match the model: missing {missing[:5]}, "
+                           f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}")
+    model.load_state_dict(state)
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _validated(schema: type[pydantic.BaseModel], values: dict, where: str):
+    try:
+        return schema.model_validate(values)
+    except pydantic.ValidationError as exc:
+        msgs = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            msgs.append(f"unknown key `{key}`" if err["type"] == "extra_forbidden" else f"`{key}`: {err['msg']}")
+        raise ConfigError(f"{where}: " + "; ".join(msgs)) from None
+
+
+def _tensor(a, name: str) -> torch.Tensor:
+    """Arrays to tensors (floats as float32), refusing empty or non-finite data by name."""
+    if a is None:
+        raise DataError(f"{name} is missing")
+    t = a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a))
+    if t.is_floating_point() and t.dtype == torch.float64 and not torch.is_tensor(a):
+        t = t.float()
+    if t.dim() == 0 or len(t) == 0:
+        raise DataError(f"{name} is empty")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        bad = torch.nonzero(~torch.isfinite(t))[0].tolist()
+        raise DataError(f"{name} contains NaN or Inf (first at index {tuple(bad)})")
+    return t
+
+
+def _loader(x, y, batch_size: int, shuffle: bool, names=("x", "y")) -> DataLoader:
+    tensors = [_tensor(x, names[0])] + ([] if y is None else [_tensor(y, names[1])])
+    if len(tensors) == 2 and len(tensors[0]) != len(tensors[1]):
+        raise DataError(f"{names[0]} has {len(tensors[0])} samples but {names[1]} has {len(tensors[1])}")
+    return DataLoader(TensorDataset(*tensors), batch_size=batch_size, shuffle=shuffle)
