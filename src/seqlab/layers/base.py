@@ -27,6 +27,7 @@ class Layer(nn.Module):
     """
 
     supports_masking = False
+    float_input = True  # False for layers that take integer ids (Embedding)
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__()
@@ -84,11 +85,14 @@ class Layer(nn.Module):
         )
         if not ok:
             raise ShapeError(
-                f"{self.label} expected input of shape {_fmt(expected)}, got {_fmt(given)}"
+                f"{self.label} expected input of shape {_fmt(expected)}, got {given}"
             )
 
     # -- computation ----------------------------------------------------------------------
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.float_input and not x.is_floating_point():
+            raise ShapeError(f"{self.label} expects a float tensor, got {x.dtype}; "
+                             "token ids need an Embedding layer first")
         self._ensure_built(x)
         return self.call(x, mask if self.supports_masking else None)
 
@@ -106,6 +110,9 @@ class Layer(nn.Module):
             shape = self.input_shape_from_state(state_dict, prefix)
             if shape is not None:
                 self.build_now(shape)
+                like = next((v for k, v in state_dict.items() if k.startswith(prefix) and v.is_floating_point()), None)
+                if like is not None:
+                    self.to(device=like.device, dtype=like.dtype)  # keep the saved precision
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def input_shape_from_state(self, state_dict: dict, prefix: str) -> tuple[int, ...] | None:

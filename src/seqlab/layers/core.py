@@ -124,6 +124,8 @@ class Embedding(Layer):
         (torch.Size([1, 4, 8]), [[True, True, False, False]])
     """
 
+    float_input = False  # integer ids; check_input explains a wrong dtype
+
     def __init__(self, input_dim: int, output_dim: int, padding_idx: int | None = None,
                  name: str | None = None) -> None:
         super().__init__(name=name)
