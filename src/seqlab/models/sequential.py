@@ -304,7 +304,7 @@ def _tensor(a, name: str) -> torch.Tensor:
     """Arrays to tensors (floats as float32), refusing empty or non-finite data by name."""
     if a is None:
         raise DataError(f"{name} is missing")
-    t = a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a))
+    t = a if torch.is_tensor(a) else torch.from_numpy(np.array(a))  # a copy: arrays may be read-only views
     if t.is_floating_point() and t.dtype == torch.float64 and not torch.is_tensor(a):
         t = t.float()
     if t.dim() == 0 or len(t) == 0:

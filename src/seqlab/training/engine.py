@@ -390,7 +390,8 @@ def fit(
         if run_dir is not None:
             engine_callbacks.append(CSVMetricsLogger(run_dir / "metrics.csv"))
         if config.progress:
-            engine_callbacks.append(RichProgressBar())
+            # rich redraws are costly on small CPU steps: ~10 redraws a second, not one per step
+            engine_callbacks.append(RichProgressBar(refresh_rate=25))
         engine_callbacks.append(checkpoint)
         with _quiet_lightning(), _keep_torch_flags():
             if config.seed is not None:
