@@ -74,7 +74,7 @@ class Recurrent(Layer):
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
-        where = type(self).__name__
+        where = self.label
         if not isinstance(units, int) or units < 1:
             raise ConfigError(f"{where}: `units` must be a positive integer, got {units!r}")
         if not isinstance(num_layers, int) or num_layers < 1:
@@ -171,17 +171,19 @@ class Recurrent(Layer):
         initial_state: torch.Tensor | tuple[torch.Tensor, ...] | None = None,
     ):
         # B: batch, T: time steps, D: features, H: units, L: layers
+        if not x.is_floating_point():
+            raise ShapeError(f"{self.label} expects a float tensor, got {x.dtype}; "
+                             "token ids need an Embedding layer first")
         self._ensure_built(x)
         B, T, _ = x.shape
-        mask = self._mask(mask, lengths, B, T, x.device)
+        mask, lengths = self._mask(mask, lengths, B, T, x.device)  # (B, T), (B,); None if unpadded
         state0 = self._initial_state(initial_state, B, x)
-        lengths = _prefix_lengths(mask) if mask is not None else None
         if self._use_fused(mask, lengths):
             output, state = fused_rnn(
                 self.fused_mode, x, state0, self.flat_weights(),
                 has_biases=self.use_bias, num_layers=self.num_layers, dropout=self.dropout,
                 training=self.training, bidirectional=self.bidirectional,
-                lengths=None if lengths is None or bool((lengths == T).all()) else lengths,
+                lengths=lengths,
             )  # output (B, T, dirs*H); state: each (L*dirs, B, H)
         else:
             output, state = self.reference_forward(x, mask, state0)
@@ -226,10 +228,12 @@ class Recurrent(Layer):
         """The torch kernel for this configuration, or None if none applies."""
         return None
 
+    no_kernel_reason = "this configuration has no torch kernel"  # why fused_mode is None
+
     def _use_fused(self, mask: torch.Tensor | None, lengths: torch.Tensor | None) -> bool:
         reason = None
         if self.fused_mode is None:
-            reason = "this configuration has no torch kernel"
+            reason = self.no_kernel_reason
         elif mask is not None and lengths is None:
             reason = "the mask is not a prefix of each sequence"
         elif lengths is not None and bool((lengths == 0).any()):
@@ -243,17 +247,36 @@ class Recurrent(Layer):
             self._fallback_logged = True
         return False
 
-    def _mask(self, mask, lengths, B: int, T: int, device) -> torch.Tensor | None:
+    def _mask(self, mask, lengths, B: int, T: int, device):
+        """The (B, T) bool mask and, where it is True on a prefix of each row, the (B,) lengths.
+
+        Both are None when every sequence has all T steps: nothing to mask. Lengths are
+        trusted to be a prefix; only a mask given as such is checked for holes.
+        """
         if lengths is not None:
             lengths = torch.as_tensor(lengths, device=device)
             if lengths.shape != (B,):
                 raise ShapeError(f"{self.label}: `lengths` must have shape ({B},), got {tuple(lengths.shape)}")
-            if bool((lengths < 0).any()) or bool((lengths > T).any()):
+            if B == 0:
+                return None, None
+            shortest, longest = torch.stack(torch.aminmax(lengths)).tolist()  # one device sync
+            if shortest < 0 or longest > T:
                 raise ShapeError(f"{self.label}: `lengths` must lie in [0, {T}], got {lengths.tolist()}")
-            mask = torch.arange(T, device=device)[None, :] < lengths[:, None]  # (B, T)
-        if mask is not None and tuple(mask.shape) != (B, T):
+            if shortest == T:
+                return None, None
+            return torch.arange(T, device=device)[None, :] < lengths[:, None], lengths  # (B, T)
+        if mask is None:
+            return None, None
+        if tuple(mask.shape) != (B, T):
             raise ShapeError(f"{self.label}: mask must have shape ({B}, {T}), got {tuple(mask.shape)}")
-        return None if mask is None else mask.to(torch.bool)
+        mask = mask.to(torch.bool)
+        lengths = mask.sum(dim=1)  # (B,)
+        prefix = torch.arange(T, device=device)[None, :] < lengths[:, None]  # (B, T)
+        if not bool((prefix == mask).all()):
+            return mask, None  # holes: the reference path skips the masked steps
+        if bool((lengths == T).all()):
+            return None, None
+        return mask, lengths
 
     def _initial_state(self, initial_state, B: int, x: torch.Tensor) -> State:
         n, H = self.num_layers * self.num_directions, self.units
@@ -295,13 +318,6 @@ def _flip(t: torch.Tensor | None) -> torch.Tensor | None:
     return None if t is None else t.flip(1)
 
 
-def _prefix_lengths(mask: torch.Tensor) -> torch.Tensor | None:
-    """The lengths of a mask that is True on a prefix of each row, else None."""
-    lengths = mask.sum(dim=1)
-    prefix = torch.arange(mask.shape[1], device=mask.device)[None, :] < lengths[:, None]
-    return lengths if bool((prefix == mask).all()) else None
-
-
 class SimpleRNN(Recurrent):
     r"""Elman recurrent layer (Keras' ``SimpleRNN``; torch.nn.RNN's weights).
 
@@ -323,7 +339,7 @@ class SimpleRNN(Recurrent):
         super().__init__(units, num_layers, bidirectional, dropout, return_sequences,
                          return_state, use_bias, backend, input_size, name)
         if activation not in ("tanh", "relu"):
-            raise ConfigError(f"SimpleRNN: `activation` must be 'tanh' or 'relu', got {activation!r}")
+            raise ConfigError(f"{self.label}: `activation` must be 'tanh' or 'relu', got {activation!r}")
         self.activation = activation
         if input_size is not None:
             self.build_now((1, 1, input_size))
@@ -367,6 +383,9 @@ class LSTM(Recurrent):
         super().__init__(units, num_layers, bidirectional, dropout, return_sequences,
                          return_state, use_bias, backend, input_size, name)
         self.peephole, self.forget_bias = peephole, forget_bias
+        if peephole and backend == "fused":
+            raise ConfigError(f"{self.label}: backend='fused' cannot run: {self.no_kernel_reason}; "
+                              "use backend='auto' or 'reference'")
         if input_size is not None:
             self.build_now((1, 1, input_size))
 
@@ -384,6 +403,8 @@ class LSTM(Recurrent):
     @property
     def fused_mode(self) -> str | None:
         return None if self.peephole else "lstm"
+
+    no_kernel_reason = "torch has no kernel for a peephole LSTM"
 
 
 class GRU(Recurrent):
