@@ -27,3 +27,19 @@ class WeightsError(SeqlabError, ValueError):
 
 class NonFiniteLossError(SeqlabError, FloatingPointError):
     """The training loss became NaN or Inf. Names the epoch and step."""
+
+
+def describe_validation(exc, known: list[str] | None = None) -> str:
+    """One clause per pydantic validation error, naming the key by its dotted path."""
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p not in ("series", "text", "mnist")]  # union tags
+        key = ".".join(loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            hint = f" (known keys: {', '.join(known)})" if known else ""
+            parts.append(f"unknown key `{key}`{hint}")
+        elif err["type"] == "missing":
+            parts.append(f"missing required key `{key}`")
+        else:
+            parts.append(f"`{key}`: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(parts)

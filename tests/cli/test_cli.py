@@ -55,3 +55,18 @@ def test_info_json_lists_versions_and_layers():
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
     assert info["torch"] and "lstm" in info["layers"] and "conv1d" in info["layers"]
+
+
+def test_ddp_through_the_cli_reports_once_and_writes_one_run(tmp_path):
+    """Lightning's DDP launcher re-runs the command for rank 1: it must train, not refuse or write."""
+    import subprocess
+    import sys
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "seqlab.cli.main", "train", *QUICK, "--set", "train.devices=2",
+           "--set", "train.strategy=ddp", "--set", "train.accelerator=cpu", "--out", str(out), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and json.loads(lines[0])["run_dir"] == str(out)
+    assert (out / "weights.safetensors").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp"]

@@ -96,3 +96,53 @@ def test_unknown_top_level_key_in_a_file_names_file_and_key(tmp_path):
     path.write_text("model: [{dense: {units: 1}}]\noptimiser: adam\n")
     with pytest.raises(ConfigError, match=r"c.yaml: unknown key `optimiser`"):
         load_config(path)
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run(tmp_path):
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("precious")
+    with pytest.raises(RunDirError, match="run directories only"):
+        runs.train(None, QUICK, out=folder, overwrite=True)
+    assert (folder / "thesis.tex").read_text() == "precious"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(RunDirError, match="not a folder"):
+        runs.train(None, QUICK, out=tmp_path / "afile")
+
+
+def test_a_failed_run_leaves_the_disk_as_it_was(run, tmp_path):
+    from seqlab.errors import ShapeError
+    with pytest.raises(ShapeError, match=r"layer 'dense' \(Dense\) \(the last layer\) outputs \(3,\)"):
+        runs.train(None, QUICK + ["model.1.dense.units=3"], out=tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []  # no run dir, no hidden temporary left behind
+    _, good = run
+    before = {p: p.read_bytes() for p in good.rglob("*") if p.is_file()}
+    with pytest.raises(ShapeError):
+        runs.train(None, QUICK + ["model.1.dense.units=3"], out=good, overwrite=True)
+    assert {p: p.read_bytes() for p in good.rglob("*") if p.is_file()} == before
+    assert [p.name for p in good.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_overwrite_replaces_a_finished_run(tmp_path):
+    out = tmp_path / "r"
+    runs.train(None, QUICK, out=out)
+    (out / "marker").write_text("old run")
+    result = runs.train(None, QUICK, out=out, overwrite=True)
+    assert not (out / "marker").exists() and (out / "weights.safetensors").is_file()
+    assert result["run_dir"] == str(out)
+
+
+def test_resume_refuses_data_or_model_changes(run):
+    _, out = run
+    with pytest.raises(ConfigError, match="only train"):
+        runs.train(None, ["data.lookback=48"], out=out, resume=True)
+
+
+def test_predict_with_a_broken_preprocessing_file_names_it(run, tmp_path):
+    import shutil
+    _, out = run
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    (broken / "preprocessing.json").write_text('{"kind": "series"}')
+    with pytest.raises(RunDirError, match=r"preprocessing.json: missing keys \['columns'"):
+        runs.predict(broken, resolve("etth1"))

@@ -30,6 +30,8 @@ def train(
     from seqlab.tasks import runs
 
     result = runs.train(config, set_ or [], out, overwrite=overwrite, resume=resume, progress=not json_)
+    if not runs.is_main_process():
+        return  # the other DDP ranks re-run this command; rank 0 reports
     if json_:
         print_json(result)
         return

@@ -19,6 +19,9 @@ from safetensors.torch import load_file, save
 
 from seqlab.errors import WeightsError
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask (os.umask can only be read by setting it)
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
@@ -26,6 +29,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a plain open() would honour the umask
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -34,6 +38,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def temp_dir_beside(path: str | Path) -> Path:
+    """A new hidden folder next to ``path`` (same file system, so it can be renamed onto it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700
+    return tmp
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -69,3 +82,23 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from exc
+
+
+def load_weights(net: torch.nn.Module, path: str | Path) -> None:
+    """Load a safetensors state dict into ``net``; a mismatch raises WeightsError naming the keys."""
+    path = Path(path)
+    weights = load_tensors(path)
+    like = next((v for v in weights.values() if v.is_floating_point()), None)
+    if like is not None:
+        net.to(dtype=like.dtype)  # keep the saved precision (a float64 model stays float64)
+    own = net.state_dict()
+    missing = sorted(set(own) - set(weights))
+    unexpected = sorted(set(weights) - set(own))
+    wrong = [f"{k}: file {tuple(weights[k].shape)}, model {tuple(own[k].shape)}"
+             for k in own if k in weights and weights[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        raise WeightsError(
+            f"{path}: weights do not match the model (missing {missing[:5]}, unexpected {unexpected[:5]}, "
+            f"shape mismatches {wrong[:5]}); load them into the network they were saved from"
+        )
+    net.load_state_dict(weights)

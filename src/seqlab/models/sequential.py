@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from seqlab.errors import ConfigError, DataError, ShapeError, WeightsError
+from seqlab.errors import ConfigError, DataError, ShapeError, WeightsError, describe_validation
 from seqlab.layers import LAYERS
 from seqlab.layers.base import Layer
 from seqlab.layers.core import Embedding
@@ -78,6 +78,9 @@ class Sequential(nn.Module):
         return name
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        param = next(self.parameters(), None)
+        if param is not None and x.is_floating_point() and x.dtype != param.dtype:
+            x = x.to(param.dtype)  # float64 arrays into a float32 model, as Keras casts inputs
         for layer in self.layers:
             if isinstance(layer, Layer):
                 y = layer(x, mask)
@@ -164,6 +167,8 @@ class Sequential(nn.Module):
         field may be given by keyword: ``gradient_clip_val``, ``early_stopping``, ``lr_schedule``,
         ``seed``, ``deterministic``, ``devices``, ``strategy``, ``accelerator`` ...
         """
+        from lightning.pytorch.callbacks import Callback
+
         from seqlab.training import engine
         from seqlab.training.config import OptimizerConfig, TrainConfig
 
@@ -171,10 +176,14 @@ class Sequential(nn.Module):
         options = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
                    "progress": bool(verbose), **train_options}
         config = _validated(TrainConfig, options, "fit")
+        if callbacks is not None and not all(isinstance(c, Callback) for c in callbacks):
+            bad = next(type(c).__name__ for c in callbacks if not isinstance(c, Callback))
+            raise ConfigError(f"fit: callbacks must be lightning Callback instances, got {bad}")
         train, val = self._fit_loaders(x, y, validation_data, validation_split, config)
         if self.input_shape is None and config.seed is not None:
             torch.manual_seed(config.seed)  # the seed covers the initial weights too
         self._build_from(train)
+        self._check_targets(train, cfg)
         self.history = engine.fit(
             self, loss=cfg["loss"], metrics=cfg["metrics"], optimizer=OptimizerConfig(**cfg["optimizer"]),
             train_loader=train, val_loader=val, config=config, run_dir=run_dir,
@@ -206,6 +215,8 @@ class Sequential(nn.Module):
 
     def _fit_loaders(self, x, y, validation_data, validation_split, config):
         if isinstance(x, DataLoader):
+            if validation_split:
+                raise ConfigError("fit: `validation_split` needs arrays; with a DataLoader pass validation_data")
             val = validation_data if isinstance(validation_data, DataLoader) or validation_data is None \
                 else _loader(*validation_data, config.batch_size, shuffle=False)
             return x, val
@@ -231,9 +242,34 @@ class Sequential(nn.Module):
         """Build from the shape of the first batch, so the optimizer sees every parameter."""
         if self.input_shape is not None:
             return
-        batch = next(iter(loader))
+        batch = next(iter(loader), None)
+        if batch is None:
+            raise DataError("the DataLoader yields no batches: the dataset is empty")
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         self.build(tuple(x.shape[1:]))
+
+    def _check_targets(self, loader: DataLoader, cfg: dict) -> None:
+        """One batch through the model and the loss, so that an output that does not fit the
+        targets is reported against the last layer before any training starts."""
+        from seqlab.training.losses import get_loss
+
+        batch = next(iter(loader), None)
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            return  # the engine explains malformed batches
+        x, y = batch
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                y_pred = self(x[:2])
+                get_loss(cfg["loss"], from_logits=cfg["from_logits"])(y_pred, y[:2])
+        except ShapeError as exc:
+            last = self.layers[-1]
+            label = getattr(last, "label", type(last).__name__)
+            raise ShapeError(f"{label} (the last layer) outputs {tuple(y_pred.shape[1:])} per sample but the "
+                             f"targets have shape {tuple(y.shape[1:])}: {exc}") from None
+        finally:
+            self.train(was_training)
 
     # -- saving ------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -264,25 +300,14 @@ def load_model(path: str | Path) -> Sequential:
     config = io.read_json(spec_file)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise WeightsError(f"{spec_file}: not a seqlab model file (format {config.get('format') if isinstance(config, dict) else None!r})")
-    model = Sequential(layers_from_spec(config["layers"], source=str(spec_file)), input_shape=config.get("input_shape"))
-    state = io.load_tensors(path / WEIGHTS_FILE)
-    load_weights(model, state, path / WEIGHTS_FILE)
+    shape = config.get("input_shape")
+    if not (isinstance(shape, list) and shape and all(isinstance(n, int) and n > 0 for n in shape)):
+        raise WeightsError(f"{spec_file}: `input_shape` must be a list of positive integers, got {shape!r}")
+    model = Sequential(layers_from_spec(config.get("layers"), source=str(spec_file)), input_shape=shape)
+    io.load_weights(model, path / WEIGHTS_FILE)
     if config.get("compile"):
         model.compile(**config["compile"])
     return model
-
-
-def load_weights(model: nn.Module, state: dict[str, torch.Tensor], source: str | Path) -> None:
-    """Load a state dict, turning missing, unexpected or mis-shaped tensors into a WeightsError."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
-             if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or wrong:
-        raise WeightsError(f"{source}: weights do not match the model: missing {missing[:5]}, "
-                           f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}")
-    model.load_state_dict(state)
 
 
 def _count(module: nn.Module) -> int:
@@ -293,11 +318,7 @@ def _validated(schema: type[pydantic.BaseModel], values: dict, where: str):
     try:
         return schema.model_validate(values)
     except pydantic.ValidationError as exc:
-        msgs = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            msgs.append(f"unknown key `{key}`" if err["type"] == "extra_forbidden" else f"`{key}`: {err['msg']}")
-        raise ConfigError(f"{where}: " + "; ".join(msgs)) from None
+        raise ConfigError(f"{where}: {describe_validation(exc)}") from None
 
 
 def _tensor(a, name: str) -> torch.Tensor:

@@ -15,7 +15,7 @@ from typing import Any
 import pydantic
 from torch import nn
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, describe_validation
 from seqlab.layers import LAYERS, get_layer_class
 from seqlab.layers.base import Layer
 
@@ -50,8 +50,12 @@ def layer_from_spec(item: Any, where: str) -> Layer:
     try:
         checked = layer_schema(cls).model_validate(args)
     except pydantic.ValidationError as exc:
-        raise ConfigError(f"{where}.{name}: {_describe(exc, cls)}") from None
-    return cls(**{k: getattr(checked, k) for k in args})
+        known = list(layer_schema(cls).model_fields)
+        raise ConfigError(f"{where}.{name}: {describe_validation(exc, known)}") from None
+    try:
+        return cls(**{k: getattr(checked, k) for k in args})
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.{name}: {exc}") from None
 
 
 def layers_from_spec(spec: list[Any], source: str = "model") -> list[Layer]:
@@ -71,17 +75,3 @@ def spec_from_layers(layers: list[nn.Module]) -> list[LayerSpec]:
                               "cannot be written to a model spec")
         spec.append({names[type(layer)]: layer.get_config()})
     return spec
-
-
-def _describe(exc: pydantic.ValidationError, cls: type) -> str:
-    parts = []
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "?"
-        if err["type"] == "extra_forbidden":
-            known = ", ".join(layer_schema(cls).model_fields)
-            parts.append(f"unknown key `{key}` (known keys: {known})")
-        elif err["type"] == "missing":
-            parts.append(f"missing required key `{key}`")
-        else:
-            parts.append(f"`{key}`: {err['msg']} (got {err.get('input')!r})")
-    return "; ".join(parts)

@@ -11,15 +11,11 @@ from typing import Annotated, Any, Literal, Union
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, describe_validation
 from seqlab.models.spec import layers_from_spec
-from seqlab.training.config import OptimizerConfig, TrainConfig
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from seqlab.training.config import OptimizerConfig, TrainConfig, _Strict
 
 
 class SeriesData(_Strict):
@@ -110,24 +106,9 @@ def parse_config(raw: dict, source: str) -> RunConfig:
     try:
         config = RunConfig.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise ConfigError(f"{source}: {describe(exc)}") from None
+        raise ConfigError(f"{source}: {describe_validation(exc)}") from None
     layers_from_spec(config.model, source)  # layer names and arguments, checked now
     return config
-
-
-def describe(exc: pydantic.ValidationError) -> str:
-    """One line per error, naming the key by its dotted path."""
-    parts = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and p in ("series", "text", "mnist"))]
-        key = ".".join(loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            parts.append(f"unknown key `{key}`")
-        elif err["type"] == "missing":
-            parts.append(f"missing required key `{key}`")
-        else:
-            parts.append(f"`{key}`: {err['msg']} (got {err.get('input')!r})")
-    return "; ".join(parts)
 
 
 def _apply_override(raw: dict, item: str, source: str) -> None:

@@ -15,6 +15,7 @@ data leaves the disk as it was. A run directory holds::
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch
 import yaml
 
 from seqlab.data.registry import BUILTIN, resolve
-from seqlab.errors import RunDirError
+from seqlab.errors import ConfigError, RunDirError
 from seqlab.models import Sequential, load_model
 from seqlab.models import io
 from seqlab.models.spec import layers_from_spec
@@ -39,17 +40,21 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
           overwrite: bool = False, resume: bool = False, progress: bool = False) -> dict:
     """Train the config (the embedded default when None) into the run directory ``out``.
 
+    A new run trains in a hidden sibling folder that is renamed to ``out`` only when it has
+    finished, so a failure leaves the disk as it was (``--overwrite`` replaces a run directory,
+    never any other folder). ``resume=True`` continues ``out`` from its last checkpoint; only
+    ``train.*`` keys may be overridden then. Under DDP (``train.devices > 1``) the other ranks
+    re-run this command: they train alongside rank 0 and write nothing.
+
     Returns ``{"test": {...}, "baseline": {...}, "run_dir": ..., "epochs": n, "history": {...}}``.
     """
-    if resume:
-        if out is None or not (Path(out) / CONFIG_FILE).is_file():
-            raise RunDirError(f"--resume needs an existing run directory with {CONFIG_FILE}, got {out}")
-        config_path = Path(out) / CONFIG_FILE
-    config, base = load_config(config_path, list(overrides))
     out = Path(out) if out is not None else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    if out.exists() and any(out.iterdir()) and not (overwrite or resume):
-        raise RunDirError(f"{out}: run directory already exists; pass --overwrite to replace it "
-                          "or --resume to continue it")
+    worker = not is_main_process()
+    if resume:
+        config_path = _resume_config(out, config_path, overrides)
+    elif not worker:
+        _check_out(out, overwrite)
+    config, base = load_config(config_path, list(overrides))
     config = _with_absolute_paths(config, base)
     prepared = prepare(config, base)
     if config.train.seed is not None:
@@ -58,21 +63,70 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
                        input_shape=prepared.input_shape)
     model.compile(**config.compile.model_dump())
 
-    if overwrite and out.exists() and not resume:
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    io.atomic_write_text(out / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-    io.write_json(out / PREPROCESSING_FILE, prepared.state)
-    train_options = config.train.model_dump(exclude={"epochs", "batch_size", "shuffle", "progress"})
-    history = model.fit(prepared.x_train, prepared.y_train, validation_data=(prepared.x_val, prepared.y_val),
-                        epochs=config.train.epochs, batch_size=config.train.batch_size,
-                        shuffle=config.train.shuffle, verbose=int(progress), run_dir=out, resume=resume,
-                        **train_options)
-    model.save(out)
-    result = score_run(model, prepared)
-    result.update(run_dir=str(out), epochs=len(history.epoch), history=history.history)
-    io.write_json(out / METRICS_FILE, result)
+    work = out if resume or worker else io.temp_dir_beside(out)
+    try:
+        train_options = config.train.model_dump(exclude={"epochs", "batch_size", "shuffle", "progress"})
+        history = model.fit(prepared.x_train, prepared.y_train, validation_data=(prepared.x_val, prepared.y_val),
+                            epochs=config.train.epochs, batch_size=config.train.batch_size,
+                            shuffle=config.train.shuffle, verbose=int(progress), run_dir=None if worker else work,
+                            resume=resume, **train_options)
+        result = score_run(model, prepared)
+        result.update(run_dir=str(out), epochs=len(history.epoch), history=history.history)
+        if not worker:
+            model.save(work)
+            io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+            io.write_json(work / PREPROCESSING_FILE, prepared.state)
+            io.write_json(work / METRICS_FILE, result)
+    except BaseException:
+        if work != out:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    if work != out:
+        _replace(work, out)
     return result
+
+
+def is_main_process() -> bool:
+    """False in the other ranks of a DDP run (Lightning's launcher, torchrun or SLURM)."""
+    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID"):
+        if os.environ.get(key, "").isdigit():
+            return int(os.environ[key]) == 0
+    return True
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise RunDirError(f"{out}: run directory already exists; pass --overwrite to replace it "
+                              "or --resume to continue it")
+        if not (out / CONFIG_FILE).is_file():
+            raise RunDirError(f"{out}: --overwrite replaces run directories only, and this folder has no "
+                              f"{CONFIG_FILE}; choose another --out")
+
+
+def _resume_config(out: Path, config_path, overrides) -> Path:
+    if not (out / CONFIG_FILE).is_file():
+        raise RunDirError(f"--resume needs an existing run directory with {CONFIG_FILE}, got {out}")
+    if config_path is not None:
+        raise ConfigError(f"--resume continues {out} with its own {CONFIG_FILE}; drop the CONFIG argument")
+    for item in overrides:
+        if not item.strip().startswith("train."):
+            raise ConfigError(f"--set {item}: only train.* keys may change on --resume (data and model "
+                              "must stay as the run was trained)")
+    return out / CONFIG_FILE
+
+
+def _replace(new: Path, out: Path) -> None:
+    """Move the finished run ``new`` to ``out``, replacing an old run there only after it is in place."""
+    old = None
+    if out.exists():
+        old = io.temp_dir_beside(out)
+        os.replace(out, old / out.name)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def evaluate(run_dir: str | Path) -> dict:
@@ -88,7 +142,7 @@ def evaluate(run_dir: str | Path) -> dict:
 def predict(run_dir: str | Path, input_file: str | Path) -> list[dict]:
     """Predictions for ``input_file`` with the run's model and preprocessing, one record each."""
     run_dir = _run_dir(run_dir)
-    state = io.read_json(run_dir / PREPROCESSING_FILE)
+    state = _preprocessing(run_dir)
     model = load_model(run_dir)
     path = resolve(str(input_file))
     if state["kind"] == "series":
@@ -140,6 +194,24 @@ def _with_absolute_paths(config: RunConfig, base: Path) -> RunConfig:
         if value and value not in BUILTIN:
             setattr(data, key, str(resolve(value, base).resolve()))
     return parse_config({**config.model_dump(mode="json"), "data": data.model_dump(mode="json")}, "config")
+
+
+STATE_KEYS = {"series": ("columns", "features", "target", "lookback", "horizon", "timestamp_col", "scaler"),
+              "text": ("labels", "vocab", "max_len", "truncation", "text_col"),
+              "mnist": ("layout", "labels")}
+
+
+def _preprocessing(run_dir: Path) -> dict:
+    """The run's preprocessing state, checked for the keys its kind needs."""
+    path = run_dir / PREPROCESSING_FILE
+    state = io.read_json(path) if path.is_file() else None
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if kind not in STATE_KEYS:
+        raise RunDirError(f"{path}: missing or not a seqlab preprocessing file (kind {kind!r})")
+    missing = [k for k in STATE_KEYS[kind] if k not in state]
+    if missing:
+        raise RunDirError(f"{path}: missing keys {missing} for kind {kind!r}")
+    return state
 
 
 def _run_dir(run_dir: str | Path) -> Path:

@@ -29,7 +29,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from seqlab.errors import RunDirError, WeightsError
-from seqlab.models.io import atomic_write_bytes, load_tensors, read_json
+from seqlab.models.io import atomic_write_bytes, load_tensors, load_weights, read_json
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +115,6 @@ def load_optimizer_state(
             if isinstance(current.get(key), tuple) and isinstance(value, list):
                 saved[key] = tuple(value)
     optimizer.load_state_dict({"state": state, "param_groups": groups})
-
-
-def load_weights(net: torch.nn.Module, path: str | Path) -> None:
-    """Load a safetensors state dict into ``net``; a mismatch raises WeightsError naming the keys."""
-    path = Path(path)
-    weights = load_tensors(path)
-    own = net.state_dict()
-    missing = sorted(set(own) - set(weights))
-    unexpected = sorted(set(weights) - set(own))
-    wrong = [f"{k}: file {tuple(weights[k].shape)}, model {tuple(own[k].shape)}"
-             for k in own if k in weights and weights[k].shape != own[k].shape]
-    if missing or unexpected or wrong:
-        raise WeightsError(
-            f"{path}: weights do not match the model (missing {missing[:5]}, unexpected {unexpected[:5]}, "
-            f"shape mismatches {wrong[:5]}); load them into the network they were saved from"
-        )
-    net.load_state_dict(weights)
 
 
 @dataclass
