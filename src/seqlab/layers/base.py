@@ -123,6 +123,14 @@ class Layer(nn.Module):
         return ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
 
 
+def check_positive_int(value, arg: str, where: str) -> None:
+    """Refuse anything but a positive int (bools too), naming the argument and the layer."""
+    from seqlab.errors import ConfigError
+
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{where}: `{arg}` must be a positive integer, got {value!r}")
+
+
 def _fmt(shape: tuple) -> str:
     return "(" + ", ".join("B" if i == 0 else ("?" if s is None else str(s)) for i, s in enumerate(shape)) + ")"
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlab.errors import ConfigError, ShapeError
-from seqlab.layers.base import Layer, get_activation
+from seqlab.layers.base import Layer, get_activation, check_positive_int
 
 _CONV = {1: F.conv1d, 2: F.conv2d}
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d}
@@ -104,8 +104,7 @@ class Conv(Layer):
                  use_bias, name) -> None:
         super().__init__(name=name)
         where = self.label
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
-            raise ConfigError(f"{where}: `filters` must be a positive integer, got {filters!r}")
+        check_positive_int(filters, "filters", where)
         self._kernel = _as_tuple(kernel_size, self.rank, "kernel_size", where)
         self._strides = _as_tuple(strides, self.rank, "strides", where)
         self._dilation = _as_tuple(dilation_rate, self.rank, "dilation_rate", where)

@@ -18,12 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlab.errors import ConfigError, DataError, ShapeError
-from seqlab.layers.base import Layer, get_activation
-
-
-def _positive_int(value, arg: str, where: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{where}: `{arg}` must be a positive integer, got {value!r}")
+from seqlab.layers.base import Layer, check_positive_int, get_activation
 
 
 class Dense(Layer):
@@ -55,7 +50,7 @@ class Dense(Layer):
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
                  name: str | None = None) -> None:
         super().__init__(name=name)
-        _positive_int(units, "units", self.label)
+        check_positive_int(units, "units", self.label)
         get_activation(activation, self.label)  # fail now, not at the first call
         self.units, self.activation, self.use_bias = units, activation, use_bias
 
@@ -129,8 +124,8 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, padding_idx: int | None = None,
                  name: str | None = None) -> None:
         super().__init__(name=name)
-        _positive_int(input_dim, "input_dim", self.label)
-        _positive_int(output_dim, "output_dim", self.label)
+        check_positive_int(input_dim, "input_dim", self.label)
+        check_positive_int(output_dim, "output_dim", self.label)
         if padding_idx is not None and (not isinstance(padding_idx, int) or isinstance(padding_idx, bool)
                                         or not 0 <= padding_idx < input_dim):
             raise ConfigError(f"{self.label}: `padding_idx` must be None or an integer in "

@@ -25,7 +25,7 @@ from torch import nn
 
 from seqlab.errors import ConfigError, ShapeError
 from seqlab.kernels.torch_fused import fused_rnn
-from seqlab.layers.base import Layer
+from seqlab.layers.base import Layer, check_positive_int
 from seqlab.layers.cells import CellWeights, GRUCell, LSTMCell, SimpleRNNCell, State
 
 log = logging.getLogger(__name__)
@@ -75,11 +75,9 @@ class Recurrent(Layer):
     ) -> None:
         super().__init__(name=name)
         where = self.label
-        if not isinstance(units, int) or units < 1:
-            raise ConfigError(f"{where}: `units` must be a positive integer, got {units!r}")
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ConfigError(f"{where}: `num_layers` must be a positive integer, got {num_layers!r}")
-        if not 0.0 <= dropout < 1.0:
+        check_positive_int(units, "units", where)
+        check_positive_int(num_layers, "num_layers", where)
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
             raise ConfigError(f"{where}: `dropout` must be in [0, 1), got {dropout!r}")
         if backend not in BACKENDS:
             raise ConfigError(f"{where}: `backend` must be one of {BACKENDS}, got {backend!r}")
