@@ -2,7 +2,9 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-# torch first, pinned: a bare requirement would pull a multi-GB CUDA build.
+# torch first, pinned: a bare requirement would pull a multi-GB CUDA build. On this project's
+# machines pip finds the CPU wheel of 2.13.0 on local disk; elsewhere run e.g.
+# make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
 .PHONY: demo test bench install install-dev clean
@@ -10,7 +12,7 @@ TORCH  ?= torch==2.13.0
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH)"
+	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e ".[dev]"
 	touch $@
 

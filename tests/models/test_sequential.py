@@ -103,3 +103,26 @@ def test_compile_and_fit_reject_unknown_keys():
     model.compile(loss="mse")
     with pytest.raises(ConfigError, match="epoch_count"):
         model.fit(np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32), epoch_count=3)
+
+
+def test_torch_tensors_dataloaders_and_float64(ett_windows, tmp_path):
+    from torch.utils.data import DataLoader, TensorDataset
+    x, y = ett_windows
+    xt, yt = torch.tensor(x[:256], dtype=torch.float64), torch.tensor(y[:256], dtype=torch.float64)
+    model = small_model()
+    history = model.fit(xt, yt, epochs=2, batch_size=64)  # float64 tensors into a float32 model
+    assert len(history.history["loss"]) == 2
+    loader = DataLoader(TensorDataset(xt, yt), batch_size=64)
+    model.fit(loader, epochs=1)
+    assert model.predict(loader).shape == (256, 1)
+    with pytest.raises(ConfigError, match="validation_split"):
+        model.fit(loader, validation_split=0.2)
+    with pytest.raises(DataError, match="no batches"):
+        small_model().fit(DataLoader(TensorDataset(xt[:0], yt[:0])), epochs=1)
+    with pytest.raises(ConfigError, match="callbacks must be lightning Callback"):
+        model.fit(xt, yt, callbacks=[object()])
+    double = seqlab.Sequential([LSTM(4), Dense(1)], input_shape=(24, 1)).double().compile(loss="mse")
+    double.save(tmp_path / "d")
+    again = seqlab.load_model(tmp_path / "d")
+    assert next(again.parameters()).dtype == torch.float64
+    np.testing.assert_array_equal(double.predict(xt[:8]), again.predict(xt[:8]))

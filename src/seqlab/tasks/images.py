@@ -9,8 +9,7 @@ import numpy as np
 from seqlab.data.images import load_mnist, read_idx
 from seqlab.data.registry import resolve
 from seqlab.tasks.config import MnistData
-from seqlab.tasks.prepared import Prepared
-from seqlab.tasks.text import outputs_for_class, targets
+from seqlab.tasks.prepared import Prepared, outputs_for_class, targets
 
 
 def prepare(data: MnistData, loss: str, base: Path, seed: int = 0) -> Prepared:

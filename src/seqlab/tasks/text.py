@@ -16,7 +16,7 @@ from seqlab.data.registry import resolve
 from seqlab.data.text import Vocabulary, WordTokenizer, pad_sequences, read_text_table
 from seqlab.errors import ConfigError, DataError
 from seqlab.tasks.config import TextData
-from seqlab.tasks.prepared import Prepared
+from seqlab.tasks.prepared import Prepared, outputs_for_class, targets
 
 
 def prepare(data: TextData, loss: str, base: Path, seed: int = 0) -> Prepared:
@@ -57,22 +57,6 @@ def encode(texts: list[str], state: dict) -> np.ndarray:
     """Texts to padded id arrays (N, max_len) with the saved vocabulary."""
     tokenizer, vocab = WordTokenizer(), Vocabulary.from_dict(state["vocab"])
     return pad_sequences([vocab.encode(tokenizer(t)) for t in texts], state["max_len"], truncation=state["truncation"])
-
-
-def targets(ids: list[int], n_classes: int, loss: str) -> np.ndarray:
-    ids = np.asarray(ids, dtype=np.int64)
-    if loss == "binary_crossentropy":
-        return ids.astype(np.float32)[:, None]  # (n, 1)
-    if loss == "categorical_crossentropy":
-        return np.eye(n_classes, dtype=np.float32)[ids]  # (n, C)
-    return ids  # (n,)
-
-
-def outputs_for_class(k: int, n: int, n_classes: int, loss: str) -> np.ndarray:
-    """Model-shaped outputs that always say class ``k`` (for the majority baseline)."""
-    if loss == "binary_crossentropy":
-        return np.full((n, 1), float(k), dtype=np.float32)
-    return np.tile(np.eye(n_classes, dtype=np.float32)[k], (n, 1))
 
 
 def predict_inputs(path: Path, state: dict) -> tuple[np.ndarray, list[str]]:
