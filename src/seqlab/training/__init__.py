@@ -6,7 +6,8 @@ callbacks in :mod:`.callbacks`, pickle-free checkpoints in :mod:`.checkpoint`.
 """
 
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig
-from seqlab.training.engine import History, SeqlabModule, evaluate, fit, make_loader, predict
+from seqlab.training.engine import evaluate, fit, make_loader, predict
+from seqlab.training.module import History, SeqlabModule
 from seqlab.training.losses import LOSSES, get_loss
 from seqlab.training.metrics import METRICS, build_metrics
 from seqlab.training.optim import build_optimizer, build_scheduler
