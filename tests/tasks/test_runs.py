@@ -146,3 +146,18 @@ def test_predict_with_a_broken_preprocessing_file_names_it(run, tmp_path):
     (broken / "preprocessing.json").write_text('{"kind": "series"}')
     with pytest.raises(RunDirError, match=r"preprocessing.json: missing keys \['columns'"):
         runs.predict(broken, resolve("etth1"))
+
+
+def test_text_run_predicts_labels_with_probabilities(tmp_path):
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[2] / "examples" / "g_embedding_grux2_text.yaml"
+    out = tmp_path / "text"
+    runs.train(example, ["train.epochs=1", "data.limit=600"], out=out)
+    (tmp_path / "texts.txt").write_text("a gorgeous , witty , seductive movie .\n\nthe plot is nothing but boilerplate clichés\n")
+    records = runs.predict(out, tmp_path / "texts.txt")
+    assert [r["text"] for r in records] == ["a gorgeous , witty , seductive movie .",
+                                            "the plot is nothing but boilerplate clichés"]
+    for r in records:
+        assert set(r["probabilities"]) == {"0", "1"} and r["label"] in {"0", "1"}
+        assert sum(r["probabilities"].values()) == pytest.approx(1.0)
+        assert r["label"] == max(r["probabilities"], key=r["probabilities"].get)
