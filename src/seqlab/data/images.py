@@ -44,9 +44,10 @@ def read_idx(path: str | Path) -> np.ndarray:
         DataError: the file is missing, not gzip-readable, not an IDX file (wrong magic number),
             or shorter or longer than its header declares. The message names the file.
 
-    Example:
-        >>> read_idx("mnist/t10k-labels-idx1-ubyte.gz").shape  # doctest: +SKIP
-        (10000,)
+    Example (with the data at hand)::
+
+        read_idx("mnist/t10k-labels-idx1-ubyte.gz").shape
+        # -> (10000,)
     """
     path = Path(path)
     try:
@@ -100,10 +101,11 @@ def load_mnist(folder: str | Path, split_seed: int = 0) -> dict[str, np.ndarray]
         ``{"x_train": (8000, 28, 28) uint8, "y_train": (8000,) uint8,
         "x_test": (2000, 28, 28) uint8, "y_test": (2000,) uint8}``.
 
-    Example:
-        >>> d = load_mnist("/path/to/mnist")  # doctest: +SKIP
-        >>> d["x_train"].shape, d["y_test"].shape  # doctest: +SKIP
-        ((8000, 28, 28), (2000,))
+    Example (with the data at hand)::
+
+        d = load_mnist("/path/to/mnist")
+        d["x_train"].shape, d["y_test"].shape
+        # -> ((8000, 28, 28), (2000,))
     """
     folder = Path(folder)
     if not folder.is_dir():

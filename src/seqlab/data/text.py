@@ -312,10 +312,11 @@ def read_text_table(
             message lists those present); a row has the wrong number of fields; a label is
             empty. Messages name the file and the 1-based line (the header is line 1).
 
-    Example:
-        >>> texts, labels = read_text_table("sst2/dev.tsv")  # doctest: +SKIP
-        >>> len(texts), labels[:3]  # doctest: +SKIP
-        (872, ['1', '0', '1'])
+    Example (with the data at hand)::
+
+        texts, labels = read_text_table("sst2/dev.tsv")
+        len(texts), labels[:3]
+        # -> (872, ['1', '0', '1'])
     """
     path = resolve(str(path))
     if not path.is_file():
