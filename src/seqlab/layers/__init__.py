@@ -15,7 +15,10 @@ from seqlab.layers.conv import (AveragePooling1D, AveragePooling2D, Conv1D, Conv
                                 GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
                                 MaxPooling2D, SumPooling1D)
 from seqlab.layers.core import Dense, Dropout, Embedding, Flatten
+from seqlab.layers.decomposition import MovingAverage
+from seqlab.layers.normalization import RevIN
 from seqlab.layers.recurrent import GRU, LSTM, SimpleRNN
+from seqlab.layers.tcn import TCN, TemporalBlock
 
 LAYERS: dict[str, type[Layer]] = {
     "simple_rnn": SimpleRNN,
@@ -36,6 +39,10 @@ LAYERS: dict[str, type[Layer]] = {
     "conv2d": Conv2D,
     "max_pooling2d": MaxPooling2D,
     "average_pooling2d": AveragePooling2D,
+    "temporal_block": TemporalBlock,
+    "tcn": TCN,
+    "revin": RevIN,
+    "moving_average": MovingAverage,
 }
 
 
@@ -62,4 +69,5 @@ __all__ = [
     "Dense", "Embedding", "Dropout", "Flatten",
     "Conv1D", "Conv2D", "MaxPooling1D", "AveragePooling1D", "SumPooling1D",
     "GlobalMaxPooling1D", "GlobalAveragePooling1D", "MaxPooling2D", "AveragePooling2D",
+    "TemporalBlock", "TCN", "RevIN", "MovingAverage",
 ]
