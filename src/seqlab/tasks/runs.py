@@ -15,7 +15,6 @@ data leaves the disk as it was. A run directory holds::
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -32,8 +31,9 @@ from seqlab.models.spec import layers_from_spec
 from seqlab.tasks import forecasting, images, text
 from seqlab.tasks.config import RunConfig, load_config, parse_config
 from seqlab.tasks.prepared import Prepared
+from seqlab.tasks.rundir import CONFIG_FILE, check_out, is_main_process, replace_run, existing_run_dir
 
-CONFIG_FILE, PREPROCESSING_FILE, METRICS_FILE = "config.yaml", "preprocessing.json", "metrics.json"
+PREPROCESSING_FILE, METRICS_FILE = "preprocessing.json", "metrics.json"
 
 
 def train(config_path: str | Path | None = None, overrides: list[str] = (), out: str | Path | None = None,
@@ -53,7 +53,7 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
     if resume:
         config_path = _resume_config(out, config_path, overrides)
     elif not worker:
-        _check_out(out, overwrite)
+        check_out(out, overwrite)
     config, base = load_config(config_path, list(overrides))
     config = _with_absolute_paths(config, base)
     prepared = prepare(config, base)
@@ -82,28 +82,8 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
             shutil.rmtree(work, ignore_errors=True)
         raise
     if work != out:
-        _replace(work, out)
+        replace_run(work, out)
     return result
-
-
-def is_main_process() -> bool:
-    """False in the other ranks of a DDP run (Lightning's launcher, torchrun or SLURM)."""
-    for key in ("RANK", "LOCAL_RANK", "SLURM_PROCID"):
-        if os.environ.get(key, "").isdigit():
-            return int(os.environ[key]) == 0
-    return True
-
-
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise RunDirError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise RunDirError(f"{out}: run directory already exists; pass --overwrite to replace it "
-                              "or --resume to continue it")
-        if not (out / CONFIG_FILE).is_file():
-            raise RunDirError(f"{out}: --overwrite replaces run directories only, and this folder has no "
-                              f"{CONFIG_FILE}; choose another --out")
 
 
 def _resume_config(out: Path, config_path, overrides) -> Path:
@@ -118,20 +98,9 @@ def _resume_config(out: Path, config_path, overrides) -> Path:
     return out / CONFIG_FILE
 
 
-def _replace(new: Path, out: Path) -> None:
-    """Move the finished run ``new`` to ``out``, replacing an old run there only after it is in place."""
-    old = None
-    if out.exists():
-        old = io.temp_dir_beside(out)
-        os.replace(out, old / out.name)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def evaluate(run_dir: str | Path) -> dict:
     """Rebuild the run's test split from its config and score the saved model on it."""
-    run_dir = _run_dir(run_dir)
+    run_dir = existing_run_dir(run_dir)
     config, base = load_config(run_dir / CONFIG_FILE)
     model = load_model(run_dir)
     result = score_run(model, prepare(config, base))
@@ -141,7 +110,7 @@ def evaluate(run_dir: str | Path) -> dict:
 
 def predict(run_dir: str | Path, input_file: str | Path) -> list[dict]:
     """Predictions for ``input_file`` with the run's model and preprocessing, one record each."""
-    run_dir = _run_dir(run_dir)
+    run_dir = existing_run_dir(run_dir)
     state = _preprocessing(run_dir)
     model = load_model(run_dir)
     path = resolve(str(input_file))
@@ -212,10 +181,3 @@ def _preprocessing(run_dir: Path) -> dict:
     if missing:
         raise RunDirError(f"{path}: missing keys {missing} for kind {kind!r}")
     return state
-
-
-def _run_dir(run_dir: str | Path) -> Path:
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise RunDirError(f"{run_dir}: not a seqlab run directory ({CONFIG_FILE} is missing)")
-    return run_dir

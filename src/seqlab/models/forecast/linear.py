@@ -21,12 +21,19 @@ class TemporalLinear(nn.Module):
     r"""y_{:,k} = W_k x_{:,k} + b_k over the time axis of each of K channels: (B, L, K) → (B, H, K).
 
     One Dense(L → H) shared by the channels (W_k = W), or one per channel (``individual``).
+    ``init`` sets W: ``0`` starts NLinear as the last-value forecast, ``1/L`` starts DLinear's
+    maps as window means (as the DLinear code does); b starts at 0. A random start needs many
+    steps to undo on a short series.
     """
 
-    def __init__(self, lookback: int, horizon: int, channels: int, individual: bool) -> None:
+    def __init__(self, lookback: int, horizon: int, channels: int, individual: bool, init: float = 0.0) -> None:
         super().__init__()
         n = channels if individual else 1
         self.maps = nn.ModuleList(eager(Dense(horizon), 1, lookback) for _ in range(n))
+        with torch.no_grad():
+            for f in self.maps:
+                f.weight.fill_(init)
+                f.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # B batch, L lookback, H horizon, K channels
@@ -104,8 +111,8 @@ class DLinear(nn.Module):
         self.targets = list(shape.target_idx)
         L, H, K = shape.lookback, shape.horizon, shape.n_targets
         self.decompose = MovingAverage(config.moving_avg)
-        self.trend = TemporalLinear(L, H, K, config.individual)
-        self.seasonal = TemporalLinear(L, H, K, config.individual)
+        self.trend = TemporalLinear(L, H, K, config.individual, init=1.0 / L)
+        self.seasonal = TemporalLinear(L, H, K, config.individual, init=1.0 / L)
 
     def forward(self, x, marks=None, y=None, channel=None) -> torch.Tensor:
         x = x[..., self.targets]  # (B, L, K)
