@@ -43,7 +43,7 @@ def backtest(config: ForecastConfig, *, folds: int = 3, refit: bool = True, test
     from seqlab.tasks.forecasting.run import baseline_scores, fit_model, score
     from seqlab.tasks.forecasting.select import select_model
 
-    base = prepare_series(config.data)
+    base = prepare_series(config.data, split=False)  # the folds split it, not data.split
     L, H = base.data.lookback, base.data.horizon
     plan = rolling_origin(len(base.values), lookback=L, horizon=H, folds=folds,
                           test_size=test_size or H, step=step, expanding=expanding)

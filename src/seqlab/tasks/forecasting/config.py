@@ -21,7 +21,7 @@ import yaml
 from pydantic import Field, field_validator
 
 from seqlab.errors import ConfigError, describe_validation
-from seqlab.models.forecast import ForecasterConfig
+from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig, _Strict
 
 Features = Literal["M", "S", "MS"]
@@ -98,7 +98,10 @@ class ForecastConfig(_Strict):
     @field_validator("model", mode="before")
     @classmethod
     def _model_by_name(cls, value: object) -> object:
-        return {"name": value} if isinstance(value, str) and value != "auto" else value
+        value = {"name": value} if isinstance(value, str) and value != "auto" else value
+        if isinstance(value, dict) and value.get("name") not in MODEL_NAMES:
+            raise ValueError(f"unknown model {value.get('name')!r}; choose one of {', '.join(MODEL_NAMES)}, or auto")
+        return value
 
 
 def parse_forecast_config(raw: dict, source: str) -> ForecastConfig:
@@ -106,7 +109,28 @@ def parse_forecast_config(raw: dict, source: str) -> ForecastConfig:
     try:
         return ForecastConfig.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_validation(exc)}") from None
+        raise ConfigError(f"{source}: {describe_validation(_ModelBranch(exc))}") from None
+
+
+class _ModelBranch:
+    """``exc``'s errors as if ``model`` were not a union: a model that is not 'auto' is judged as a
+    ForecasterConfig alone, so its keys read ``model.hidden``, not ``model.function-after[...].hidden``,
+    and the 'auto' branch's "Input should be 'auto'" is dropped."""
+
+    def __init__(self, exc: pydantic.ValidationError) -> None:
+        self.exc = exc
+
+    def errors(self) -> list[dict]:
+        errors = []
+        for err in self.exc.errors():
+            loc = err["loc"]
+            branch = str(loc[1]) if loc[:1] == ("model",) and len(loc) > 1 else ""
+            if branch.startswith("literal["):
+                continue  # the 'auto' branch
+            if branch.startswith("function-after["):
+                err = {**err, "loc": ("model", *loc[2:])}
+            errors.append(err)
+        return errors
 
 
 def load_forecast_config(path: str | Path) -> ForecastConfig:

@@ -82,7 +82,8 @@ class SeriesSetup:
         """Every (input, target) window of ``split``; ``teacher`` adds ``y`` to the inputs (seq2seq)."""
         start, end = self.rows(split)
         return WindowDataset(self.scaled[start:end], None if self.marks is None else self.marks[start:end],
-                             self.data.lookback, self.data.horizon, self.target_idx, teacher, where=f"{split} split")
+                             self.data.lookback, self.data.horizon, self.target_idx, teacher,
+                             where=f"{split} split of {self.source}")
 
     def state(self) -> dict:
         """What predict needs to repeat the preprocessing, JSON-safe."""
@@ -210,18 +211,27 @@ def split_borders(data: ForecastData, n_rows: int, timestamps: pd.DatetimeIndex 
     return fraction_borders(n_rows, L, tuple(split))
 
 
-def prepare_series(data: ForecastData, base: Path | None = None) -> SeriesSetup:
-    """Read, check, split and scale ``data``; see the module docstring."""
+def prepare_series(data: ForecastData, base: Path | None = None, *, split: bool = True) -> SeriesSetup:
+    """Read, check, split and scale ``data``; see the module docstring.
+
+    ``split=False`` (backtests, which split by folds) ignores ``data.split``: no borders, and the
+    scaler is left unfitted for the caller to fit on its own training rows.
+    """
     frame, data, source = read_table(data, base)
     columns, targets = choose_columns(frame, data)
     values = frame[columns].to_numpy(dtype=np.float64)  # (N, C)
     timestamps = pd.DatetimeIndex(frame[data.timestamp_col]) if data.timestamp_col else None
     freq = infer_frequency(timestamps) if timestamps is not None and len(timestamps) >= 3 else None
-    borders = split_borders(data, len(values), timestamps)
-    if borders[0][1] <= data.lookback:
-        raise DataError(f"{source}: the training split has {borders[0][1]} rows, not more than the lookback "
-                        f"{data.lookback}")
-    scaler = StandardScaler().fit(values[borders[0][0]:borders[0][1]])
+    borders, scaler = [], StandardScaler()
+    if split:
+        try:
+            borders = split_borders(data, len(values), timestamps)
+        except DataError as exc:
+            raise DataError(f"{source}: {exc}") from None
+        if borders[0][1] <= data.lookback:
+            raise DataError(f"{source}: the training split has {borders[0][1]} rows, not more than the lookback "
+                            f"{data.lookback}")
+        scaler.fit(values[borders[0][0]:borders[0][1]])
     marks, mark_names = None, []
     if data.calendar:
         if timestamps is None or freq is None:
