@@ -254,5 +254,7 @@ def test_short_series_unknown_target_and_bad_splits(head_csv):
     with pytest.raises(ConfigError, match=r"^command line: unknown key `model.hiden`$"):
         build_config(None, ["model.hiden=16"], data=path, model="gru")
     assert build_config(None, ["model.hidden=16"], data=path, model="gru").model.hidden == 16
+    with pytest.raises(ConfigError, match="model 'auto' chooses its candidates' settings itself"):
+        build_config(None, ["model.hidden=16"], data=path, model="auto")
     with pytest.raises(ConfigError, match="train, val, test"):
         setup.dataset("validation")

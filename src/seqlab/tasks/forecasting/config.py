@@ -99,6 +99,8 @@ class ForecastConfig(_Strict):
     @classmethod
     def _model_by_name(cls, value: object) -> object:
         value = {"name": value} if isinstance(value, str) and value != "auto" else value
+        if isinstance(value, dict) and value.get("name") == "auto":
+            raise ValueError("model 'auto' chooses its candidates' settings itself; name a model to set its keys")
         if isinstance(value, dict) and value.get("name") not in MODEL_NAMES:
             raise ValueError(f"unknown model {value.get('name')!r}; choose one of {', '.join(MODEL_NAMES)}, or auto")
         return value
