@@ -11,7 +11,7 @@ from seqlab.models.forecast import MODEL_DEFAULTS, MODEL_NAMES, ForecasterConfig
 
 def test_model_names_are_the_documented_ones():
     assert MODEL_NAMES == ("lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq", "segrnn",
-                           "linear", "dlinear", "naive", "seasonal-naive", "mean")
+                           "cycle-segrnn", "linear", "dlinear", "naive", "seasonal-naive", "mean")
     assert set(MODEL_DEFAULTS) == set(MODEL_NAMES)
 
 

@@ -12,7 +12,7 @@ from seqlab.models.forecast import BASELINES, MODEL_NAMES, Forecaster, Forecaste
 L, H, C, F = 24, 6, 3, 2
 TARGETS = (2, 0)  # out of order on purpose: the output follows target_idx
 MARK_MODELS = {"lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq"}
-SIZED = {"lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq", "segrnn"}
+SIZED = {"lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq", "segrnn", "cycle-segrnn"}
 
 
 def config(name: str, **kw) -> ForecasterConfig:
@@ -41,6 +41,8 @@ def test_output_shape_and_gradients(name, ci, revin, marks):
     inputs = {"x": x, "marks": torch.randn(5, L + H, F)} if marks else x
     if name == "seq2seq":
         inputs = {**(inputs if marks else {"x": x}), "y": torch.randn(5, H, len(TARGETS))}
+    if name == "cycle-segrnn":  # its cycle reads each window's step index
+        inputs = {"x": x, "tau": torch.arange(5) * 7}
     y = net(inputs)
     assert y.shape == (5, H, len(TARGETS)) and torch.isfinite(y).all()
     if net.trainable:

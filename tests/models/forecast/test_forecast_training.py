@@ -24,12 +24,13 @@ TARGETS = list(range(7))
 FAMILIES = {
     "lstm": {"hidden": 32}, "gru": {"hidden": 32}, "rnn": {"hidden": 32}, "stacked-lstm": {"hidden": 32},
     "cnn": {"hidden": 32}, "tcn": {"hidden": 32}, "seq2seq": {"hidden": 32},
-    "segrnn": {"hidden": 64}, "linear": {}, "dlinear": {},
+    "segrnn": {"hidden": 64}, "cycle-segrnn": {"hidden": 64}, "linear": {}, "dlinear": {},
 }
 
 
 class Windows(Dataset):
-    """(inputs, y) pairs; inputs carry y too for models that teacher-force (seq2seq)."""
+    """(inputs, y) pairs; inputs carry y too for models that teacher-force (seq2seq), and each
+    window's step index ``tau`` (its row number: the windows of a split slide by one) for a cycle."""
 
     def __init__(self, X, Y, with_targets: bool) -> None:
         self.X, self.Y, self.with_targets = torch.from_numpy(X), torch.from_numpy(Y), with_targets
@@ -39,7 +40,8 @@ class Windows(Dataset):
 
     def __getitem__(self, i):
         x, y = self.X[i], self.Y[i]
-        return ({"x": x, "y": y} if self.with_targets else x), y
+        inputs = {"x": x, "tau": torch.tensor(i)}
+        return ({**inputs, "y": y} if self.with_targets else inputs), y
 
 
 def test_every_trainable_family_is_covered():

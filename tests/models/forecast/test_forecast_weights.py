@@ -11,7 +11,7 @@ from seqlab.models.io import load_weights, save_tensors
 SHAPE = ForecastShape(lookback=24, horizon=6, n_inputs=3, target_idx=(2, 0), n_marks=2, season=12)
 VARIANTS = [  # (name, extra config): each trainable model with RevIN, and the other options
     *[(name, {"revin": True}) for name in MODEL_NAMES if name not in BASELINES],
-    ("segrnn", {"channel_independent": False}), ("linear", {"individual": True}),
+    ("segrnn", {"channel_independent": False}), ("lstm", {"cycle": 12, "highway": True}), ("linear", {"individual": True}),
     ("dlinear", {"individual": True}), ("tcn", {"weight_norm": True}), ("lstm", {"channel_independent": True}),
     ("seq2seq", {"cell": "lstm"}),
 ]
@@ -26,7 +26,7 @@ def build(name: str, extra: dict, seed: int):
 def inputs(B: int = 4):
     g = torch.Generator().manual_seed(1)
     return {"x": torch.randn(B, SHAPE.lookback, 3, generator=g),
-            "marks": torch.randn(B, SHAPE.lookback + SHAPE.horizon, 2, generator=g)}
+            "marks": torch.randn(B, SHAPE.lookback + SHAPE.horizon, 2, generator=g), "tau": torch.arange(B) * 5}
 
 
 @pytest.mark.parametrize("name, extra", VARIANTS, ids=[f"{n}-{'-'.join(e)}" for n, e in VARIANTS])

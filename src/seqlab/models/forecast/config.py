@@ -4,7 +4,9 @@
 ``ForecasterConfig`` from the user (model name and hyperparameters). Fields left at ``None`` take
 the model's default from :data:`MODEL_DEFAULTS`; ``ForecasterConfig.resolved(shape)`` shows them.
 
-Model defaults (``hidden`` / ``layers`` / ``dropout`` / ``revin`` / ``channel_independent``):
+Model defaults (``hidden`` / ``layers`` / ``dropout`` / ``revin`` / ``channel_independent``;
+``cycle`` and ``highway`` are off except for cycle-segrnn, seqlab's recommended recurrent model,
+which is segrnn with RevIN, ``cycle="season"`` and the highway on; see ``MODEL_DEFAULTS``):
 
 =================  ======  ===============  =======  =====  ===================
 model              hidden  layers           dropout  revin  channel_independent
@@ -16,6 +18,7 @@ tcn                32      fewest blocks    0.0      False  False
                            covering L
 seq2seq            64      1                0.0      False  False
 segrnn             512     1                0.5      False  True
+cycle-segrnn       128     1                0.5      True   True
 linear, dlinear    -       -                -        False  False
 naive, mean,       -       -                -        False  False
 seasonal-naive
@@ -31,10 +34,12 @@ A model-specific key set to a value other than its default on a model that does 
 an error that names the key.
 
 Example:
-    >>> cfg = ForecasterConfig(name="segrnn", seg_len=24)
-    >>> r = cfg.resolved()
-    >>> r.hidden, r.dropout, r.channel_independent, r.revin
-    (512, 0.5, True, False)
+    >>> r = ForecasterConfig(name="segrnn", seg_len=24).resolved()
+    >>> r.hidden, r.dropout, r.channel_independent, r.revin, r.cycle, r.highway
+    (512, 0.5, True, False, 0, False)
+    >>> r = ForecasterConfig(name="cycle-segrnn", seg_len=24).resolved(ForecastShape(96, 24, 7, (6,), season=24))
+    >>> r.hidden, r.revin, r.cycle, r.highway
+    (128, True, 24, True)
 """
 
 from __future__ import annotations
@@ -42,19 +47,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqlab.errors import ConfigError
 from seqlab.layers.tcn import blocks_to_cover
 from seqlab.training.config import _Strict
 
-ModelName = Literal["lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq", "segrnn",
+ModelName = Literal["lstm", "gru", "rnn", "stacked-lstm", "cnn", "tcn", "seq2seq", "segrnn", "cycle-segrnn",
                     "linear", "dlinear", "naive", "seasonal-naive", "mean"]
 MODEL_NAMES: tuple[str, ...] = ModelName.__args__
 BASELINES = ("naive", "seasonal-naive", "mean")
 
-_RNN = {"hidden": 64, "layers": 1, "dropout": 0.0, "revin": False, "channel_independent": False}
-_PLAIN = {"revin": False, "channel_independent": False}
+_RNN = {"hidden": 64, "layers": 1, "dropout": 0.0, "revin": False, "channel_independent": False,
+        "cycle": 0, "highway": False}
+_PLAIN = {"revin": False, "channel_independent": False, "cycle": 0, "highway": False}
 # None for ``layers`` of tcn: decided from the lookback when the model is built
 MODEL_DEFAULTS: dict[str, dict[str, object]] = {
     "lstm": _RNN, "gru": _RNN, "rnn": _RNN,
@@ -62,14 +68,20 @@ MODEL_DEFAULTS: dict[str, dict[str, object]] = {
     "cnn": {**_RNN, "layers": 2},
     "tcn": {**_RNN, "hidden": 32, "layers": None},
     "seq2seq": _RNN,
-    "segrnn": {"hidden": 512, "layers": 1, "dropout": 0.5, "revin": False, "channel_independent": True},
+    # segrnn: the paper's settings. cycle-segrnn: seqlab's recommended recurrent forecaster
+    # (BENCHMARKS.md, chosen on ETTh1's validation split): the same encoder and parallel decoder
+    # with RevIN, a learned cycle of the data's season and a linear highway.
+    "segrnn": {"hidden": 512, "layers": 1, "dropout": 0.5, "revin": False, "channel_independent": True,
+               "cycle": 0, "highway": False},
+    "cycle-segrnn": {"hidden": 128, "layers": 1, "dropout": 0.5, "revin": True, "channel_independent": True,
+                     "cycle": "season", "highway": True},
     "linear": _PLAIN, "dlinear": _PLAIN,
     "naive": _PLAIN, "seasonal-naive": _PLAIN, "mean": _PLAIN,
 }
 # which models read each model-specific key
 SPECIFIC_KEYS: dict[str, tuple[str, ...]] = {
     "kernel_size": ("cnn", "tcn"), "pool_size": ("cnn",), "padding": ("cnn",), "weight_norm": ("tcn",),
-    "cell": ("seq2seq",), "teacher_forcing": ("seq2seq",), "seg_len": ("segrnn",),
+    "cell": ("seq2seq",), "teacher_forcing": ("seq2seq",), "seg_len": ("segrnn", "cycle-segrnn"),
     "moving_avg": ("dlinear",), "individual": ("linear", "dlinear"), "season": ("seasonal-naive",),
 }
 
@@ -144,6 +156,11 @@ class ForecasterConfig(_Strict):
         moving_avg: DLinear's moving-average kernel.
         individual: linear/dlinear: one Linear per channel instead of one shared.
         season: seasonal-naive's period; None takes ``ForecastShape.season``.
+        cycle: period P of a learned recurring pattern subtracted from the input and added to the
+            forecast (CycleNet's residual cycle, :mod:`~seqlab.models.forecast.components`);
+            ``"season"`` takes ``ForecastShape.season``; 0 turns it off.
+        highway: add a linear map over each target's lookback to the forecast (LSTNet's
+            autoregressive highway), starting at zero.
     """
 
     name: ModelName
@@ -162,6 +179,15 @@ class ForecasterConfig(_Strict):
     moving_avg: int = Field(25, ge=1)
     individual: bool = False
     season: int | None = Field(None, ge=1)
+    cycle: int | Literal["season"] | None = None
+    highway: bool | None = None
+
+    @field_validator("cycle")
+    @classmethod
+    def _cycle_period(cls, value: object) -> object:
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"`cycle` is a period in rows (0 = none, 'season' = the data's season), got {value}")
+        return value
 
     @model_validator(mode="after")
     def _keys_apply_to_model(self) -> ForecasterConfig:
@@ -169,8 +195,9 @@ class ForecasterConfig(_Strict):
             if self.name not in models and getattr(self, key) != type(self).model_fields[key].default:
                 raise ValueError(f"`{key}` does not apply to model {self.name!r} (it is read by "
                                  f"{', '.join(models)}); remove {key!r}")
-        if self.name in BASELINES and self.revin:
-            raise ValueError(f"`revin` does not apply to the parameter-free baseline {self.name!r}; remove 'revin'")
+        for key in ("revin", "cycle", "highway"):
+            if self.name in BASELINES and getattr(self, key):
+                raise ValueError(f"`{key}` does not apply to the parameter-free baseline {self.name!r}; remove {key!r}")
         return self
 
     def resolved(self, shape: ForecastShape | None = None) -> ForecasterConfig:
@@ -182,4 +209,6 @@ class ForecasterConfig(_Strict):
         filled = {key: value for key, value in MODEL_DEFAULTS[self.name].items() if getattr(self, key) is None}
         if self.name == "tcn" and self.layers is None and shape is not None:
             filled["layers"] = blocks_to_cover(shape.lookback, self.kernel_size)
+        if filled.get("cycle", self.cycle) == "season" and shape is not None:
+            filled["cycle"] = shape.season or 0  # no known season: no cycle
         return self.model_copy(update=filled)

@@ -3,8 +3,10 @@ r"""``Forecaster``: what every forecasting model shares, in one place; ``build_f
 A Forecaster wraps a core network (``recurrent``, ``conv``, ``segrnn``, ``linear``,
 ``baselines``) and does, for every model alike:
 
-1. input unpacking: a tensor x, or a dict with ``x``, optional ``marks`` and optional ``y``;
-2. RevIN: normalise each channel of each window by its own statistics, denormalise the forecast;
+1. input unpacking: a tensor x, or a dict with ``x``, optional ``marks``, ``y`` and ``tau``;
+2. cycle (optional): subtract a learned recurring pattern, add it back to the forecast;
+   RevIN: normalise each channel of each window by its own statistics, denormalise the forecast;
+   highway (optional): add a linear map of the (normalised) lookback to the forecast;
 3. channel independence: each target channel becomes its own row, (B, L, C) → (B·K, L, 1),
    with shared weights; other input channels would not affect it anyway, so only targets run;
 4. target selection: the output holds the K = len(target_idx) target channels, in that order.
@@ -24,13 +26,14 @@ from torch import nn
 from seqlab.errors import ConfigError, ShapeError
 from seqlab.layers import RevIN
 from seqlab.models.forecast.baselines import Mean, Naive, SeasonalNaive
+from seqlab.models.forecast.components import Cycle, Highway
 from seqlab.models.forecast.config import ForecasterConfig, ForecastShape
 from seqlab.models.forecast.conv import CNNForecaster, TCNForecaster
 from seqlab.models.forecast.linear import DLinear, NLinear
 from seqlab.models.forecast.recurrent import RecurrentForecaster, Seq2Seq
 from seqlab.models.forecast.segrnn import SegRNN
 
-INPUT_KEYS = ("x", "marks", "y")
+INPUT_KEYS = ("x", "marks", "y", "tau")
 
 
 class Forecaster(nn.Module):
@@ -51,7 +54,8 @@ class Forecaster(nn.Module):
     Inputs:
         inputs: x (B, L, C), or a dict ``{"x": (B, L, C), "marks": (B, L + H, F), "y": (B, H, K)}``;
             ``marks`` are required when ``uses_marks``, ignored otherwise; ``y`` (teacher-forcing
-            targets, on x's scale) is read only by seq2seq, and only in training mode.
+            targets, on x's scale) is read only by seq2seq, and only in training mode; ``tau``
+            (B,) the absolute step index of each window's first row, needed with a ``cycle``.
 
     Returns:
         (B, H, K), on the scale of x.
@@ -74,20 +78,26 @@ class Forecaster(nn.Module):
         self.core, self.shape, self.config = core, shape, config
         self.channel_independent = channel_independent
         self.revin = RevIN(shape.n_inputs) if revin else None
+        self.cycle = Cycle(config.cycle, shape.n_inputs) if config.cycle else None
+        self.highway = Highway(shape.lookback, shape.horizon, shape.target_idx) if config.highway else None
         self.uses_marks = bool(core.uses_marks and shape.n_marks > 0)
         self.needs_targets = bool(core.needs_targets)
         self.trainable = any(p.requires_grad for p in self.parameters())
 
     def forward(self, inputs: torch.Tensor | Mapping[str, torch.Tensor]) -> torch.Tensor:
         # B batch, L lookback, H horizon, C inputs, K targets, F marks
-        x, marks, y = self._unpack(inputs)  # (B, L, C), (B, L + H, F) or None, (B, H, K) or None
+        x, marks, y, tau = self._unpack(inputs)  # (B, L, C), (B, L + H, F) | None, (B, H, K) | None, (B,) | None
         B, K, targets = x.shape[0], self.shape.n_targets, list(self.shape.target_idx)
+        L, H = self.shape.lookback, self.shape.horizon
+        if self.cycle is not None:
+            x = x - self.cycle.at(tau, 0, L)  # x'_t = x_t − Q_{(τ+t) mod P}, (B, L, C)
+            y = None if y is None else y - self.cycle.at(tau, L, H)[..., targets]  # (B, H, K)
         if self.revin is not None:
             stats = self.revin.statistics(x)  # μ, σ: (B, 1, C) each
             x = self.revin.normalize(x, stats)  # (B, L, C)
             y = None if y is None else self.revin.normalize(y, stats, channels=targets)  # (B, H, K)
+        x_hw = x  # the highway reads every window as it is now: (B, L, C)
         if self.channel_independent:
-            L, H = x.shape[1], self.shape.horizon
             x = x[..., targets].transpose(1, 2).reshape(B * K, L, 1)  # one row per target: (B·K, L, 1)
             marks = None if marks is None else marks.repeat_interleave(K, dim=0)  # (B·K, L + H, F)
             y = None if y is None else y.transpose(1, 2).reshape(B * K, H, 1)  # (B·K, H, 1)
@@ -96,8 +106,12 @@ class Forecaster(nn.Module):
             out = out.reshape(B, K, H).transpose(1, 2)  # (B, H, K)
         else:
             out = self.core(x, marks, y, None)  # (B, H, K)
+        if self.highway is not None:
+            out = out + self.highway(x_hw)  # + W (x − x_L) + b, (B, H, K)
         if self.revin is not None:
             out = self.revin.denormalize(out, stats, channels=targets)  # (B, H, K) on x's scale
+        if self.cycle is not None:
+            out = out + self.cycle.at(tau, L, H)[..., targets]  # + Q_{(τ+L+j) mod P}, (B, H, K)
         return out
 
     def _unpack(self, inputs):
@@ -106,9 +120,9 @@ class Forecaster(nn.Module):
             if unknown or "x" not in inputs:
                 raise ShapeError(f"{self._name}: the input dict needs 'x' and may hold 'marks' and 'y'; "
                                  f"got keys {sorted(inputs)}")
-            x, marks, y = inputs["x"], inputs.get("marks"), inputs.get("y")
+            x, marks, y, tau = inputs["x"], inputs.get("marks"), inputs.get("y"), inputs.get("tau")
         elif torch.is_tensor(inputs):
-            x, marks, y = inputs, None, None
+            x, marks, y, tau = inputs, None, None, None
         else:
             raise ShapeError(f"{self._name}: expected a tensor x or a dict {{'x', 'marks', 'y'}}, "
                              f"got {type(inputs).__name__}")
@@ -126,7 +140,13 @@ class Forecaster(nn.Module):
             self._check("y", y, (H, K), "(B, H, K)", batch=x.shape[0])
         else:
             y = None
-        return x, marks, y
+        if self.cycle is None:
+            tau = None
+        elif not torch.is_tensor(tau) or tuple(tau.shape) != (x.shape[0],):
+            raise ShapeError(f"{self._name} has a cycle of period {self.cycle.period} and needs inputs['tau'] of "
+                             f"shape (B,) = ({x.shape[0]},): the step index of each window's first row, got "
+                             f"{tuple(tau.shape) if torch.is_tensor(tau) else type(tau).__name__}")
+        return x, marks, y, tau
 
     def _check(self, key: str, t, sizes: tuple[int, ...], legend: str, batch: int | None = None) -> None:
         if not torch.is_tensor(t) or t.dim() != 3 or tuple(t.shape[1:]) != sizes or (
@@ -161,6 +181,8 @@ CORES: dict[str, Builder] = {
     "seq2seq": lambda cfg, s, full: Seq2Seq(s, cfg),
     "segrnn": lambda cfg, s, full: SegRNN(s, cfg, n_channels=full.n_inputs if s is not full else None,
                                           subtract_last=not cfg.revin),
+    "cycle-segrnn": lambda cfg, s, full: SegRNN(s, cfg, n_channels=full.n_inputs if s is not full else None,
+                                                subtract_last=not cfg.revin),
     "linear": lambda cfg, s, full: NLinear(s, cfg),
     "dlinear": lambda cfg, s, full: DLinear(s, cfg),
     "naive": lambda cfg, s, full: Naive(s, cfg),

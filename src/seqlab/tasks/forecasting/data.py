@@ -60,6 +60,11 @@ class SeriesSetup:
     season: int | None = None
 
     @property
+    def tau(self) -> np.ndarray:
+        """(N,) absolute step index of every row (a learned cycle reads its phase from it)."""
+        return step_index(self.timestamps, self.freq, len(self.values))
+
+    @property
     def target_idx(self) -> tuple[int, ...]:
         return tuple(self.columns.index(t) for t in self.targets)
 
@@ -97,12 +102,14 @@ class SeriesSetup:
 class WindowDataset(Dataset):
     """Windows of a scaled series sliding by one: item i reads rows [i, i + L) and predicts [i + L, i + L + H).
 
-    Items are ``({"x": (L, C), "marks": (L + H, F), "y": (H, K)}, y)``; ``marks`` only when the
-    series has them and ``y`` among the inputs only for teacher forcing.
+    Items are ``({"x": (L, C), "tau": (), "marks": (L + H, F), "y": (H, K)}, y)``; ``tau`` is the
+    absolute step index of the window's first row, ``marks`` only when the series has them and
+    ``y`` among the inputs only for teacher forcing.
     """
 
     def __init__(self, scaled: np.ndarray, marks: np.ndarray | None, lookback: int, horizon: int,
-                 target_idx: tuple[int, ...], teacher: bool = False, where: str = "series") -> None:
+                 target_idx: tuple[int, ...], teacher: bool = False, where: str = "series",
+                 tau: np.ndarray | None = None) -> None:
         n = len(scaled) - lookback - horizon + 1
         if n < 1:
             raise DataError(f"the {where} has {len(scaled)} rows, too few for one window of lookback {lookback} "
@@ -113,6 +120,7 @@ class WindowDataset(Dataset):
         self.lookback, self.horizon, self.n = lookback, horizon, n
         self.target_idx = list(target_idx)
         self.teacher = teacher
+        self.tau = torch.from_numpy(np.asarray(tau if tau is not None else np.arange(len(scaled)), dtype=np.int64))
 
     def __len__(self) -> int:
         return self.n
@@ -120,7 +128,7 @@ class WindowDataset(Dataset):
     def __getitem__(self, i: int) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         L, H = self.lookback, self.horizon
         y = self.z[i + L:i + L + H, self.target_idx]  # (H, K)
-        item = {"x": self.z[i:i + L]}  # (L, C)
+        item = {"x": self.z[i:i + L], "tau": self.tau[i]}  # (L, C), ()
         if self.marks is not None:
             item["marks"] = self.marks[i:i + L + H]  # (L + H, F)
         if self.teacher:
@@ -136,6 +144,33 @@ class WindowDataset(Dataset):
         """(n, L, C) every window's inputs, in order."""
         idx = np.arange(self.n)[:, None] + np.arange(self.lookback)[None]  # (n, L)
         return self.z.numpy()[idx]
+
+
+def step_index(timestamps: pd.DatetimeIndex | None, freq: str | None, n_rows: int) -> np.ndarray:
+    """(N,) int64 steps since 1970-01-01 at the series' frequency (row numbers without timestamps).
+
+    Fixed steps count whole steps since the epoch (hourly: hours, so ``% 24`` is the hour of
+    day); calendar frequencies count months, quarters or years. The same timestamp always gets
+    the same index, whichever file or window it comes from.
+    """
+    if timestamps is None or freq is None:
+        return np.arange(n_rows, dtype=np.int64)
+    stamps = pd.DatetimeIndex(timestamps)
+    try:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    except ValueError:
+        step = None
+    if step is not None and step > pd.Timedelta(0):
+        return np.asarray((stamps - pd.Timestamp(0)) // step, dtype=np.int64)
+    months = np.asarray(stamps.year * 12 + stamps.month - 1, dtype=np.int64)
+    base = "".join(ch for ch in freq.upper() if ch.isalpha())
+    if base.startswith("Q"):
+        return months // 3
+    if base.startswith(("Y", "A")):
+        return months // 12
+    if base.startswith("W"):
+        return np.asarray((stamps - pd.Timestamp(0)).days // 7, dtype=np.int64)
+    return months
 
 
 def season_of(freq: str | None) -> int | None:
@@ -255,8 +290,9 @@ def history_inputs(frame: pd.DataFrame, state: dict) -> tuple[dict[str, torch.Te
     item = {"x": torch.from_numpy(scaler.transform(values[-L:]).astype(np.float32))[None]}  # (1, L, C)
     future = None
     ts_col = state["timestamp_col"]
+    stamps = pd.DatetimeIndex(frame[ts_col]) if ts_col is not None else None
+    item["tau"] = torch.from_numpy(step_index(stamps, state["freq"], len(values))[-L:][:1])  # (1,)
     if ts_col is not None and state["freq"] is not None:
-        stamps = pd.DatetimeIndex(frame[ts_col])
         future = future_timestamps(stamps[-1], state["freq"], H)
         if state["mark_names"]:
             marks, _ = calendar_features(stamps[-L:].append(future), state["freq"])
