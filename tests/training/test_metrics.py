@@ -80,3 +80,18 @@ def test_shape_errors_and_unknown_names():
     assert "'f1'" in str(err.value) and all(name in str(err.value) for name in METRICS)
     with pytest.raises(ConfigError, match="twice"):
         build_metrics(["mae", "mae"], "mse")
+
+
+def test_regression_metrics_take_non_contiguous_outputs():
+    """A channel-independent forecaster returns a transposed (B, H, K) view; metrics must accept it."""
+    from seqlab.training.metrics import build_metrics
+
+    g = torch.Generator().manual_seed(0)
+    y_pred = torch.randn(4, 3, 5, generator=g).transpose(1, 2)  # (4, 5, 3), not contiguous
+    y_true = torch.randn(4, 5, 3, generator=g)
+    assert not y_pred.is_contiguous()
+    metrics = build_metrics(["mse", "mae"], "mse")
+    for metric in metrics.values():
+        metric.update(y_pred, y_true)
+    assert torch.isclose(metrics["mse"].compute(), ((y_pred - y_true) ** 2).mean())
+    assert torch.isclose(metrics["mae"].compute(), (y_pred - y_true).abs().mean())

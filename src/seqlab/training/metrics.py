@@ -110,14 +110,16 @@ class MeanAbsoluteError(torchmetrics.MeanAbsoluteError):
     """torchmetrics' MAE, accepting ``(B, 1)`` predictions against ``(B,)`` targets."""
 
     def update(self, preds: Tensor, target: Tensor) -> None:
-        super().update(preds, _same_shape("mae", preds, target).to(preds.dtype))
+        # contiguous: torchmetrics flattens with view(), which a transposed output cannot take
+        super().update(preds.contiguous(), _same_shape("mae", preds, target).to(preds.dtype).contiguous())
 
 
 class MeanSquaredError(torchmetrics.MeanSquaredError):
     """torchmetrics' MSE (``squared=False``: RMSE), accepting ``(B, 1)`` against ``(B,)``."""
 
     def update(self, preds: Tensor, target: Tensor) -> None:
-        super().update(preds, _same_shape("rmse" if not self.squared else "mse", preds, target).to(preds.dtype))
+        target = _same_shape("rmse" if not self.squared else "mse", preds, target).to(preds.dtype)
+        super().update(preds.contiguous(), target.contiguous())
 
 
 METRICS = ("accuracy", "mae", "mse", "rmse")

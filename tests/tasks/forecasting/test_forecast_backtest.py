@@ -88,7 +88,7 @@ def test_no_refit_keeps_the_first_model_and_scale(fits):
 def test_sliding_window_and_auto(fits):
     result = backtest(CONFIG.model_copy(update={"model": "auto"}), folds=2, refit=False, expanding=False)
     assert result["expanding"] is False and result["model"] in {"naive", "mean", "seasonal-naive", "linear",
-                                                                "dlinear", "segrnn"}
+                                                                "dlinear", "cycle-segrnn"}
     assert [f["train"] for f in result["folds"]] == [[0, 120], [12, 132]]
     assert len({f["model"] for f in result["folds"]}) == 1
 

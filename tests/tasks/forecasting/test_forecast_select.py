@@ -16,11 +16,11 @@ AIRLINE = {"path": "airline", "lookback": 24, "horizon": 12, "split": "0.6,0.2,0
 def test_candidates_fit_the_series():
     airline = prepare_series(ForecastData(**AIRLINE))
     models = {m.name: m for m in select.candidates(airline)}
-    assert list(models) == ["naive", "mean", "seasonal-naive", "linear", "dlinear", "segrnn"]
-    assert models["segrnn"].seg_len == 12 and models["dlinear"].moving_avg == 23  # odd, within L = 24
+    assert list(models) == ["naive", "mean", "seasonal-naive", "linear", "dlinear", "cycle-segrnn"]
+    assert models["cycle-segrnn"].seg_len == 12 and models["dlinear"].moving_avg == 23  # odd, within L = 24
     etth1 = prepare_series(ForecastData(path="etth1", lookback=96, horizon=24))
     models = {m.name: m for m in select.candidates(etth1)}
-    assert models["segrnn"].seg_len == 24 and models["dlinear"].moving_avg == 25
+    assert models["cycle-segrnn"].seg_len == 12 and models["dlinear"].moving_avg == 25
     short = prepare_series(ForecastData(path="etth1", lookback=12, horizon=24))  # a day does not fit in L
     assert "seasonal-naive" not in [m.name for m in select.candidates(short)]
 
@@ -38,7 +38,7 @@ def test_auto_keeps_the_lowest_validation_mse_and_records_it(tmp_path, monkeypat
     result = run.train(config, tmp_path / "run")
     selection = result["selection"]
     names = [c["model"] for c in selection["candidates"]]
-    assert names == ["naive", "mean", "seasonal-naive", "linear", "dlinear", "segrnn"]
+    assert names == ["naive", "mean", "seasonal-naive", "linear", "dlinear", "cycle-segrnn"]
     val = {c["model"]: c["val_mse"] for c in selection["candidates"]}
     chosen = min(val, key=val.get)
     assert selection["chosen"] == chosen == result["model"]

@@ -1,8 +1,9 @@
 """``--model auto``: train a few strong, cheap candidates and keep the best by validation MSE.
 
-The candidates are the ones that held up across series on validation (BENCHMARKS.md): the
-segment RNN, NLinear and DLinear, and the parameter-free baselines, which win on short or
-noisy series where a network cannot beat persistence. The test split is never looked at.
+The candidates are cheap and strong across series (BENCHMARKS.md): cycle-segrnn (seqlab's
+recommended recurrent model), NLinear and DLinear, and the parameter-free baselines, which win
+on short or noisy series where a network cannot beat persistence. The test split is never
+looked at.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ def candidates(setup: SeriesSetup) -> list[ForecasterConfig]:
     if season and season <= L:
         models.append(ForecasterConfig(name="seasonal-naive"))
     models += [ForecasterConfig(name="linear"), ForecasterConfig(name="dlinear", moving_avg=min(25, L - (L + 1) % 2))]
-    seg = next((s for s in (24, 12, 8, 6, 4, 3, 2) if L % s == 0 and L // s >= 2), None)
+    seg = next((s for s in (12, 8, 6, 4, 3, 2) if L % s == 0 and L // s >= 2), None)
     if seg is not None:
-        models.append(ForecasterConfig(name="segrnn", seg_len=seg, revin=True))
+        models.append(ForecasterConfig(name="cycle-segrnn", seg_len=seg))
     return models
 
 
