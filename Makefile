@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 # make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench install install-dev clean
+.PHONY: demo test bench bench-forecast install install-dev clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install-dev
 
 bench: install
 	$(PY) bench/layers.py
+
+# ETTh1, every forecasting family, horizons 96-720 (about 40 minutes on 2 cores)
+bench-forecast: install
+	$(PY) bench/forecast_ett.py --features M
+	$(PY) bench/forecast_ett.py --features S
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

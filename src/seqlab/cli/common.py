@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from seqlab.errors import SeqlabError
+from seqlab.jsonsafe import json_safe
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout instead of tables.")]
 console = Console()
@@ -19,7 +20,7 @@ err_console = Console(stderr=True)
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.write(json.dumps(json_safe(obj)) + "\n")
     sys.stdout.flush()
 
 

@@ -20,8 +20,11 @@ Features = Annotated[Optional[str], typer.Option("--features", help="M: all seri
 Target = Annotated[Optional[str], typer.Option("--target", help="Target column (default: the built-in's, else the last).")]
 Lookback = Annotated[Optional[int], typer.Option("--lookback", help="Input steps L (default 96).")]
 Horizon = Annotated[Optional[int], typer.Option("--horizon", help="Forecast steps H (default 24).")]
-Model = Annotated[Optional[str], typer.Option("--model", help="lstm, gru, rnn, stacked-lstm, cnn, tcn, seq2seq, segrnn, linear, "
-                                                    "dlinear, naive, seasonal-naive, mean, or auto (the default: best by validation).")]
+# the names of seqlab.models.forecast.MODEL_NAMES, written out so that `--help` does not load torch
+Model = Annotated[Optional[str], typer.Option("--model", help="lstm, gru, rnn, stacked-lstm, cnn, tcn, seq2seq, segrnn, "
+                                                              "cycle-segrnn (recommended recurrent), linear, dlinear, "
+                                                              "naive, seasonal-naive, mean, or auto (the default: the "
+                                                              "best candidate by validation MSE).")]
 Split = Annotated[Optional[str], typer.Option("--split", help="ett, three fractions (0.7,0.1,0.2) or three row counts; "
                                                               "default: ett for ETT files, else 0.7,0.1,0.2.")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]

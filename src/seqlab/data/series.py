@@ -61,11 +61,11 @@ def _where(parquet: bool, row: int) -> str:
     return f"row {row + 1}" if parquet else f"line {row + 2}"
 
 
-def _read_table(path: Path, timestamp_col: str | None) -> pd.DataFrame:
+def _read_table(path: Path, timestamp_col: str | None, nrows: int | None = None) -> pd.DataFrame:
     if _is_parquet(path):
         try:
             with open_binary(path) as fh:
-                return pd.read_parquet(fh)
+                return pd.read_parquet(fh).iloc[:nrows]
         except ImportError as exc:
             raise DataError(f"{path}: reading Parquet needs pyarrow; install it (pip install pyarrow) ({exc})") from exc
         except (OSError, ValueError) as exc:
@@ -75,11 +75,22 @@ def _read_table(path: Path, timestamp_col: str | None) -> pd.DataFrame:
     try:
         with open_binary(path) as fh:
             # Blank lines are kept (as all-NaN rows) so that row i is always line i + 2.
-            return pd.read_csv(fh, sep=sep, dtype=dtype, skip_blank_lines=False)
+            return pd.read_csv(fh, sep=sep, dtype=dtype, skip_blank_lines=False, nrows=nrows)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: empty file (no header, no rows)") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise DataError(f"{path}: not a readable CSV file ({str(exc).strip()})") from exc
+
+
+def read_header(path: str | Path) -> list[str]:
+    """The column names of a CSV/Parquet file (or built-in name), without reading its rows.
+
+    Example:
+        >>> read_header("airline")
+        ['Month', 'Passengers']
+    """
+    path = resolve(str(path))
+    return [str(c) for c in _read_table(path, None, nrows=0).columns]
 
 
 def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +146,7 @@ def _numeric_column(raw: pd.Series, path: Path, column: str, parquet: bool, allo
     if bad.size:
         i = int(bad[0])
         what = "missing (NaN) value" if np.isnan(values[i]) else f"infinite value ({values[i]})"
-        hint = "" if allow_nan else " or pass missing='ffill' or missing='interpolate'"
+        hint = "" if allow_nan else " or pass missing='ffill' or missing='interpolate' (--missing on the command line)"
         raise DataError(
             f"{path}: {what} in column '{column}' at {_where(parquet, i)} "
             f"({bad.size} such value(s) in the column); fix the file{hint}"
@@ -184,7 +195,7 @@ def _regular_grid(index: pd.DatetimeIndex, path: Path, column: str, parquet: boo
             f"{path}: timestamps in column '{column}' are not regularly spaced: {index[i]} at "
             f"{_where(parquet, i)} is followed by {index[i + 1]} at {_where(parquet, i + 1)}, a gap of "
             f"{index[i + 1] - index[i]} where the step is '{freq}' (expected {expected[i]} next){total}. "
-            "Pass missing='interpolate' or missing='ffill' to insert the missing timestamps and fill "
+            "Pass missing='interpolate' or missing='ffill' (--missing on the command line) to insert the missing timestamps and fill "
             "them, or fix the file"
         )
     if grid is None:
@@ -294,7 +305,7 @@ def read_series(
     if timestamp_col is not None and timestamp_col not in available:
         raise DataError(
             f"{path}: timestamp column '{timestamp_col}' not found; available columns: {', '.join(available)} "
-            "(pass timestamp_col=None if the file has none)"
+            "(pass timestamp_col=None if the file has none; --timestamp-col on the command line)"
         )
     value_cols = [c for c in available if c != timestamp_col] if columns is None else list(columns)
     for col in value_cols:

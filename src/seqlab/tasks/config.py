@@ -98,7 +98,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> tu
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: a config must be a mapping with keys data, model, compile, train")
     for item in overrides:
-        _apply_override(raw, item, source)
+        apply_override(raw, item, source)
     return parse_config(raw, source), base
 
 
@@ -111,7 +111,7 @@ def parse_config(raw: dict, source: str) -> RunConfig:
     return config
 
 
-def _apply_override(raw: dict, item: str, source: str) -> None:
+def apply_override(raw: dict, item: str, source: str) -> None:
     """``train.epochs=3`` sets raw['train']['epochs'] = 3 (the value parsed as YAML)."""
     if "=" not in item:
         raise ConfigError(f"--set {item!r}: expected key=value, e.g. train.epochs=3")

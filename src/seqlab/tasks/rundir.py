@@ -24,14 +24,14 @@ def is_main_process() -> bool:
     return True
 
 
-def check_out(out: Path, overwrite: bool) -> None:
+def check_out(out: Path, overwrite: bool, resume_hint: bool = True) -> None:
     """Refuse to train into ``out`` unless it is new, empty, or a run directory with ``overwrite``."""
     if out.exists() and not out.is_dir():
         raise RunDirError(f"{out}: exists and is not a folder; choose another --out")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise RunDirError(f"{out}: run directory already exists; pass --overwrite to replace it "
-                              "or --resume to continue it")
+            hint = " or --resume to continue it" if resume_hint else ""
+            raise RunDirError(f"{out}: run directory already exists; pass --overwrite to replace it{hint}")
         if not (out / CONFIG_FILE).is_file():
             raise RunDirError(f"{out}: --overwrite replaces run directories only, and this folder has no "
                               f"{CONFIG_FILE}; choose another --out")

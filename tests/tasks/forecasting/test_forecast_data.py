@@ -258,3 +258,41 @@ def test_short_series_unknown_target_and_bad_splits(head_csv):
         build_config(None, ["model.hidden=16"], data=path, model="auto")
     with pytest.raises(ConfigError, match="train, val, test"):
         setup.dataset("validation")
+
+
+# --------------------------------------------------------------------------------------------
+# The step index a learned cycle reads its phase from
+
+
+def test_every_split_gives_each_window_its_absolute_step_index(head_csv, etth1_raw):
+    """A file that starts at 07:00, split by fractions: the phase of every window is its hour of day."""
+    path = head_csv(edit=lambda f: f.iloc[7:].reset_index(drop=True), n=707)  # starts 2016-07-01 07:00
+    setup = prepare_series(ForecastData(path=str(path), lookback=24, horizon=12, split=[0.7, 0.1, 0.2]))
+    for split in ("train", "val", "test"):
+        start = setup.rows(split)[0]
+        dataset = setup.dataset(split)
+        for i in (0, 5, len(dataset) - 1):
+            tau = int(dataset[i][0]["tau"])
+            assert tau % 24 == setup.timestamps[start + i].hour, (split, i)
+    frame = etth1_raw.iloc[7:707].reset_index(drop=True)
+    state = setup.state()
+    item, _ = history_inputs(frame, state)
+    assert int(item["tau"][0]) % 24 == frame["date"].iloc[-24].hour  # predict reads the same phase
+
+
+@pytest.mark.parametrize("freq, season", [("h", 24), ("15min", 96), ("D", 7), ("B", 5), ("W-SUN", 52),
+                                          ("MS", 12), ("QS-JAN", 4), ("YS", None)])
+def test_season_of_each_frequency(freq, season):
+    from seqlab.tasks.forecasting.data import season_of
+
+    assert season_of(freq) == season
+
+
+def test_business_days_count_business_days():
+    from seqlab.tasks.forecasting.data import step_index
+
+    days = pd.bdate_range("2024-01-05", periods=4)  # Fri, Mon, Tue, Wed
+    steps = step_index(days, "B", 4)
+    assert np.diff(steps).tolist() == [1, 1, 1]
+    assert step_index(pd.date_range("2024-01-01", periods=3, freq="h", tz="Europe/Paris"), "h", 3).tolist() == \
+        step_index(pd.date_range("2023-12-31 23:00", periods=3, freq="h"), "h", 3).tolist()  # tz-aware: UTC steps

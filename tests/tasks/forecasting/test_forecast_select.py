@@ -17,10 +17,11 @@ def test_candidates_fit_the_series():
     airline = prepare_series(ForecastData(**AIRLINE))
     models = {m.name: m for m in select.candidates(airline)}
     assert list(models) == ["naive", "mean", "seasonal-naive", "linear", "dlinear", "cycle-segrnn"]
-    assert models["cycle-segrnn"].seg_len == 12 and models["dlinear"].moving_avg == 23  # odd, within L = 24
+    assert models["dlinear"].moving_avg == 23  # odd, within L = 24
+    assert models["cycle-segrnn"].resolved(airline.shape).seg_len == 12  # two segments of L = 24
     etth1 = prepare_series(ForecastData(path="etth1", lookback=96, horizon=24))
     models = {m.name: m for m in select.candidates(etth1)}
-    assert models["cycle-segrnn"].seg_len == 12 and models["dlinear"].moving_avg == 25
+    assert models["cycle-segrnn"].resolved(etth1.shape).seg_len == 24 and models["dlinear"].moving_avg == 25
     short = prepare_series(ForecastData(path="etth1", lookback=12, horizon=24))  # a day does not fit in L
     assert "seasonal-naive" not in [m.name for m in select.candidates(short)]
 

@@ -45,8 +45,9 @@ def backtest(config: ForecastConfig, *, folds: int = 3, refit: bool = True, test
 
     base = prepare_series(config.data, split=False)  # the folds split it, not data.split
     L, H = base.data.lookback, base.data.horizon
-    plan = rolling_origin(len(base.values), lookback=L, horizon=H, folds=folds,
-                          test_size=test_size or H, step=step, expanding=expanding)
+    # each fold's training rows must leave L + H rows to fit after carving at least H validation rows
+    plan = rolling_origin(len(base.values), lookback=L, horizon=H, folds=folds, test_size=test_size or H,
+                          step=step, expanding=expanding, min_train=L + 2 * H)
     rows, net, chosen = [], None, None
     for k, fold in enumerate(plan):
         setup = fold_setup(base, fold.train, fold.test, val_fraction)

@@ -25,7 +25,6 @@ from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig, _Strict
 
 Features = Literal["M", "S", "MS"]
-ModelChoice = Literal["auto"] | str
 
 
 class ForecastData(_Strict):
@@ -155,7 +154,7 @@ def build_config(config_file: str | Path | None, overrides: list[str], **options
 
     ``options`` are ``data`` (the path), ``model``, ``epochs`` and any :class:`ForecastData` field.
     """
-    from seqlab.tasks.config import _apply_override
+    from seqlab.tasks.config import apply_override
 
     raw: dict = {}
     source = "command line"
@@ -179,5 +178,5 @@ def build_config(config_file: str | Path | None, overrides: list[str], **options
     for item in overrides:
         if item.strip().startswith("model.") and isinstance(raw.get("model"), str):
             raw["model"] = {"name": raw["model"]}
-        _apply_override(raw, item, source)
+        apply_override(raw, item, source)
     return parse_forecast_config(raw, source)

@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from pandas.tseries import offsets
+from pandas.tseries.frequencies import to_offset
 from torch.utils.data import Dataset
 
 from seqlab.data.calendar import calendar_features, future_timestamps, infer_frequency, rows_per_day
-from seqlab.data.registry import BUILTIN, builtin_info, open_binary, resolve
-from seqlab.data.series import read_series
+from seqlab.data.registry import BUILTIN, builtin_info, resolve
+from seqlab.data.series import read_header, read_series
 from seqlab.data.windows import StandardScaler, ett_borders, ett_rows_per_day, fraction_borders
 from seqlab.errors import ConfigError, DataError
 from seqlab.models.forecast import ForecastShape
@@ -88,7 +90,11 @@ class SeriesSetup:
         start, end = self.rows(split)
         return WindowDataset(self.scaled[start:end], None if self.marks is None else self.marks[start:end],
                              self.data.lookback, self.data.horizon, self.target_idx, teacher,
-                             where=f"{split} split of {self.source}")
+                             where=f"{split} split of {self.source}", tau=self.tau[start:end])
+
+    def unscale(self, y: np.ndarray) -> np.ndarray:
+        """Standardised targets (..., K) back in the data's units."""
+        return unscale(y, self.scaler, list(self.target_idx))
 
     def state(self) -> dict:
         """What predict needs to repeat the preprocessing, JSON-safe."""
@@ -97,6 +103,11 @@ class SeriesSetup:
                 "horizon": self.data.horizon, "scaler": self.scaler.to_dict(), "mark_names": self.mark_names,
                 "season": self.season, "borders": [list(b) for b in self.borders], "source": self.source,
                 "missing": self.data.missing}
+
+
+def unscale(y: np.ndarray, scaler: StandardScaler, idx: list[int]) -> np.ndarray:
+    """Values (..., K) of columns ``idx`` on the standardised scale, back in the data's units."""
+    return y * scaler.scale_[idx] + scaler.mean_[idx]
 
 
 class WindowDataset(Dataset):
@@ -150,39 +161,45 @@ def step_index(timestamps: pd.DatetimeIndex | None, freq: str | None, n_rows: in
     """(N,) int64 steps since 1970-01-01 at the series' frequency (row numbers without timestamps).
 
     Fixed steps count whole steps since the epoch (hourly: hours, so ``% 24`` is the hour of
-    day); calendar frequencies count months, quarters or years. The same timestamp always gets
-    the same index, whichever file or window it comes from.
+    day); calendar frequencies count months, quarters or years, business days count business
+    days. The same timestamp always gets the same index, whichever file or window it comes from.
     """
     if timestamps is None or freq is None:
         return np.arange(n_rows, dtype=np.int64)
     stamps = pd.DatetimeIndex(timestamps)
-    try:
-        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
-    except ValueError:
-        step = None
-    if step is not None and step > pd.Timedelta(0):
-        return np.asarray((stamps - pd.Timestamp(0)) // step, dtype=np.int64)
+    if stamps.tz is not None:
+        stamps = stamps.tz_convert("UTC").tz_localize(None)
+    offset = to_offset(freq)
+    if isinstance(offset, offsets.Tick):  # a fixed length: hours, minutes, days, ...
+        return np.asarray((stamps - pd.Timestamp(0)) // pd.Timedelta(offset), dtype=np.int64)
     months = np.asarray(stamps.year * 12 + stamps.month - 1, dtype=np.int64)
-    base = "".join(ch for ch in freq.upper() if ch.isalpha())
-    if base.startswith("Q"):
-        return months // 3
-    if base.startswith(("Y", "A")):
-        return months // 12
-    if base.startswith("W"):
+    if isinstance(offset, offsets.Week):
         return np.asarray((stamps - pd.Timestamp(0)).days // 7, dtype=np.int64)
+    if isinstance(offset, offsets.BusinessDay):
+        return np.busday_count(np.datetime64("1970-01-01"), stamps.values.astype("datetime64[D]")).astype(np.int64)
+    if isinstance(offset, (offsets.QuarterBegin, offsets.QuarterEnd)):
+        return months // 3
+    if isinstance(offset, (offsets.YearBegin, offsets.YearEnd)):
+        return months // 12
     return months
 
 
 def season_of(freq: str | None) -> int | None:
-    """The usual seasonal period of a frequency: a day for sub-daily data, a week of days, a year of months."""
+    """The usual seasonal period of a frequency: a day of sub-daily rows, a week of days, a year of weeks, months or quarters."""
     if freq is None:
         return None
     try:
         return rows_per_day(freq)
     except (DataError, ConfigError):
         pass
-    base = "".join(ch for ch in freq.upper() if ch.isalpha()).split("-")[0]
-    return {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}.get(base)
+    offset = to_offset(freq)
+    for types, period in (((offsets.Day,), 7), ((offsets.BusinessDay,), 5), ((offsets.Week,), 52),
+                          ((offsets.MonthBegin, offsets.MonthEnd, offsets.BusinessMonthBegin,
+                            offsets.BusinessMonthEnd), 12),
+                          ((offsets.QuarterBegin, offsets.QuarterEnd), 4)):
+        if isinstance(offset, types):
+            return period
+    return None
 
 
 def read_table(data: ForecastData, base: Path | None = None) -> tuple[pd.DataFrame, ForecastData, str]:
@@ -208,10 +225,7 @@ def read_table(data: ForecastData, base: Path | None = None) -> tuple[pd.DataFra
 
 def _first_column(path: Path) -> str:
     """The file's first column, the timestamp column by convention when none is named."""
-    with open_binary(path) as fh:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return str(pd.read_parquet(fh).columns[0])
-        return str(pd.read_csv(fh, nrows=0, sep="\t" if ".tsv" in path.suffixes else ",").columns[0])
+    return read_header(path)[0]
 
 
 def choose_columns(frame: pd.DataFrame, data: ForecastData) -> tuple[list[str], list[str]]:
@@ -277,7 +291,8 @@ def prepare_series(data: ForecastData, base: Path | None = None, *, split: bool 
                        season=season_of(freq))
 
 
-def history_inputs(frame: pd.DataFrame, state: dict) -> tuple[dict[str, torch.Tensor], pd.DatetimeIndex | None]:
+def history_inputs(frame: pd.DataFrame, state: dict, source: str = "history") -> tuple[dict[str, torch.Tensor],
+                                                                                      pd.DatetimeIndex | None]:
     """The model input for forecasting past the end of ``frame``: its last L rows, standardised.
 
     Returns the input dict (batch of one) and the H future timestamps (None without timestamps).
@@ -285,7 +300,7 @@ def history_inputs(frame: pd.DataFrame, state: dict) -> tuple[dict[str, torch.Te
     L, H = state["lookback"], state["horizon"]
     values = frame[state["columns"]].to_numpy(dtype=np.float64)
     if len(values) < L:
-        raise DataError(f"the history has {len(values)} rows; forecasting needs the last lookback = {L} rows")
+        raise DataError(f"{source}: the history has {len(values)} rows; forecasting needs the last lookback = {L} rows")
     scaler = StandardScaler.from_dict(state["scaler"])
     item = {"x": torch.from_numpy(scaler.transform(values[-L:]).astype(np.float32))[None]}  # (1, L, C)
     future = None
@@ -293,6 +308,9 @@ def history_inputs(frame: pd.DataFrame, state: dict) -> tuple[dict[str, torch.Te
     stamps = pd.DatetimeIndex(frame[ts_col]) if ts_col is not None else None
     item["tau"] = torch.from_numpy(step_index(stamps, state["freq"], len(values))[-L:][:1])  # (1,)
     if ts_col is not None and state["freq"] is not None:
+        freq = infer_frequency(stamps) if len(stamps) >= 3 else state["freq"]
+        if to_offset(freq) != to_offset(state["freq"]):
+            raise DataError(f"{source}: its timestamps step by '{freq}', the model was trained on '{state['freq']}' data")
         future = future_timestamps(stamps[-1], state["freq"], H)
         if state["mark_names"]:
             marks, _ = calendar_features(stamps[-L:].append(future), state["freq"])

@@ -33,7 +33,7 @@ from seqlab.errors import DataError, RunDirError
 from seqlab.models import io
 from seqlab.models.forecast import BASELINES, ForecasterConfig, ForecastShape, Forecaster, build_forecaster
 from seqlab.tasks.forecasting.config import ForecastConfig, load_forecast_config
-from seqlab.tasks.forecasting.data import SeriesSetup, WindowDataset, history_inputs, prepare_series
+from seqlab.tasks.forecasting.data import SeriesSetup, WindowDataset, history_inputs, prepare_series, unscale
 from seqlab.tasks.forecasting.metrics import forecast_metrics
 from seqlab.tasks.forecasting.plots import plot_forecast
 from seqlab.tasks.rundir import CONFIG_FILE, check_out, existing_run_dir, replace_run
@@ -87,12 +87,15 @@ def score(net: Forecaster, setup: SeriesSetup, split: str) -> dict:
 
 def score_arrays(y_pred: np.ndarray, y_true: np.ndarray, setup: SeriesSetup, split: str) -> dict:
     scaled = forecast_metrics(y_true, y_pred)
-    idx = list(setup.target_idx)
-    mean, scale = setup.scaler.mean_[idx], setup.scaler.scale_[idx]
     start, end = setup.rows("train")
-    y_train = setup.values[start:end, idx]
-    original = forecast_metrics(y_true * scale + mean, y_pred * scale + mean, y_train=y_train,
-                                season=setup.season if setup.season and setup.season < len(y_train) else 1)
+    y_train = setup.values[start:end, list(setup.target_idx)]
+    season = setup.season if setup.season and setup.season < len(y_train) else 1
+    actual, forecast = setup.unscale(y_true), setup.unscale(y_pred)
+    try:
+        original = forecast_metrics(actual, forecast, y_train=y_train, season=season)
+    except DataError as exc:  # MASE needs a training series that moves; say so and report it as NaN
+        log.warning("MASE left out: %s", exc)
+        original = forecast_metrics(actual, forecast)
     return {"mse": scaled["mse"], "mae": scaled["mae"], "rmse": scaled["rmse"], "original": original,
             "split": split, "windows": int(len(y_true))}
 
@@ -127,8 +130,11 @@ def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, b
     from seqlab.tasks.forecasting.select import select_model
 
     out = Path(out)
-    check_out(out, overwrite)
+    check_out(out, overwrite, resume_hint=False)
     setup = prepare_series(config.data, base)
+    if config.model == "auto" and (setup.mark_names or config.data.covariates):
+        log.warning("auto: its candidates forecast each target from its own past; the covariates and calendar "
+                    "features are used only by lstm, gru, rnn, stacked-lstm, cnn, tcn and seq2seq (--model)")
     config = config.model_copy(update={"data": setup.data})
     setup.dataset("val"), setup.dataset("test")  # too-short splits fail now, before any training
     work = io.temp_dir_beside(out)
@@ -168,12 +174,11 @@ def _plot_first_window(path: Path, net: Forecaster, setup: SeriesSetup) -> None:
     with torch.no_grad():
         net.eval()
         y_pred = net({k: v[None] for k, v in item.items()})[0].numpy()  # (H, K)
-    idx = list(setup.target_idx)
-    mean, scale = setup.scaler.mean_[idx], setup.scaler.scale_[idx]
     start = setup.rows("test")[0]
     L, H = setup.data.lookback, setup.data.horizon
     stamps = setup.timestamps[start:start + L + H] if setup.timestamps is not None else None
-    plot_forecast(path, item["x"].numpy()[:, idx] * scale + mean, y.numpy() * scale + mean, y_pred * scale + mean,
+    context = item["x"].numpy()[:, list(setup.target_idx)]  # (L, K)
+    plot_forecast(path, setup.unscale(context), setup.unscale(y.numpy()), setup.unscale(y_pred),
                   timestamps=stamps, columns=setup.targets, title=f"{net.config.name}: first test window")
 
 
@@ -186,8 +191,9 @@ def load_run(run_dir: str | Path) -> tuple[ForecastConfig, Forecaster, dict]:
     config = load_forecast_config(run_dir / CONFIG_FILE)
     spec = io.read_json(run_dir / MODEL_FILE)
     state = io.read_json(run_dir / PREPROCESSING_FILE)
-    if not isinstance(state, dict) or state.get("kind") != "forecast":
-        raise RunDirError(f"{run_dir / PREPROCESSING_FILE}: not a forecasting run (kind {state.get('kind')!r})")
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if kind != "forecast":
+        raise RunDirError(f"{run_dir / PREPROCESSING_FILE}: not a forecasting run (kind {kind!r})")
     try:
         shape = ForecastShape(**{**spec["shape"], "target_idx": tuple(spec["shape"]["target_idx"])})
         net = build_forecaster(ForecasterConfig.model_validate(spec["config"]), shape)
@@ -221,13 +227,10 @@ def predict(run_dir: str | Path, history: str | Path, out: str | Path | None = N
     config, net, state = load_run(run_dir)
     frame = read_series(history, columns=state["columns"], timestamp_col=state["timestamp_col"],
                         missing=config.data.missing or "error")
-    item, future = history_inputs(frame, state)
+    item, future = history_inputs(frame, state, source=str(history))
     with torch.no_grad():
         y = net(item)[0].numpy()  # (H, K) standardised
-    idx = [state["columns"].index(t) for t in state["targets"]]
-    mean = np.asarray(state["scaler"]["mean"])[idx]
-    scale = np.asarray(state["scaler"]["scale"])[idx]
-    values = y * scale + mean
+    values = unscale(y, StandardScaler.from_dict(state["scaler"]), [state["columns"].index(t) for t in state["targets"]])
     ts_col = state["timestamp_col"]
     first = {ts_col: future} if future is not None else {"step": np.arange(1, len(values) + 1)}
     result = pd.DataFrame({**first, **{t: values[:, k] for k, t in enumerate(state["targets"])}})

@@ -24,9 +24,8 @@ def candidates(setup: SeriesSetup) -> list[ForecasterConfig]:
     if season and season <= L:
         models.append(ForecasterConfig(name="seasonal-naive"))
     models += [ForecasterConfig(name="linear"), ForecasterConfig(name="dlinear", moving_avg=min(25, L - (L + 1) % 2))]
-    seg = next((s for s in (12, 8, 6, 4, 3, 2) if L % s == 0 and L // s >= 2), None)
-    if seg is not None:
-        models.append(ForecasterConfig(name="cycle-segrnn", seg_len=seg))
+    if L >= 4:  # two segments of two steps at least
+        models.append(ForecasterConfig(name="cycle-segrnn"))
     return models
 
 
@@ -39,18 +38,20 @@ def select_model(config: ForecastConfig, setup: SeriesSetup,
     """
     from seqlab.tasks.forecasting.run import fit_model, score
 
-    best = None
-    rows = []
+    best, rows, skipped = None, [], []
     for model in candidates(setup):
         try:  # no run directory: the best epoch is kept in memory, the checkpoints would be the losers' too
             net, summary = fit_model(config, model, setup, None, progress)
         except DataError as exc:  # a candidate that cannot run on this series is skipped, and said so
             log.warning("auto: skipping %s: %s", model.name, exc)
+            skipped.append(f"{model.name}: {exc}")
             continue
         val = score(net, setup, "val")
         rows.append({**summary, "val_mse": val["mse"], "val_mae": val["mae"]})
         log.info("auto: %s val_mse=%.4f", model.name, val["mse"])
         if best is None or val["mse"] < best[0]:
             best = (val["mse"], net, summary)
+    if best is None:
+        raise DataError("auto: no candidate could run on this series; " + "; ".join(skipped))
     _, net, summary = best
     return net, summary, {"chosen": net.config.name, "candidates": rows}
