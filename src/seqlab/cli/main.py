@@ -11,10 +11,12 @@ from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
 from seqlab.cli.forecast import forecast_app
+from seqlab.cli.text import text_app
 
 app = typer.Typer(name="seqlab", help="Sequence modelling with recurrent and convolutional networks.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(text_app, name="text")
 
 
 @app.command()

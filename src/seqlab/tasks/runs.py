@@ -28,7 +28,8 @@ from seqlab.errors import ConfigError, RunDirError
 from seqlab.models import Sequential, load_model
 from seqlab.models import io
 from seqlab.models.spec import layers_from_spec
-from seqlab.tasks import forecasting, images, text
+from seqlab.tasks import forecasting, images
+from seqlab.tasks.text import generic as text
 from seqlab.tasks.config import RunConfig, load_config, parse_config
 from seqlab.tasks.prepared import Prepared
 from seqlab.tasks.rundir import CONFIG_FILE, check_out, is_main_process, replace_run, existing_run_dir

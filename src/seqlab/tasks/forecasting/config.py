@@ -16,12 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import pydantic
-import yaml
 from pydantic import Field, field_validator
 
-from seqlab.errors import ConfigError, describe_validation
 from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
+from seqlab.tasks.taskconfig import build_task_config, load_task_config, model_by_name, parse_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig, _Strict
 
 Features = Literal["M", "S", "MS"]
@@ -98,55 +96,17 @@ class ForecastConfig(_Strict):
     @field_validator("model", mode="before")
     @classmethod
     def _model_by_name(cls, value: object) -> object:
-        value = {"name": value} if isinstance(value, str) and value != "auto" else value
-        if isinstance(value, dict) and value.get("name") == "auto":
-            raise ValueError("model 'auto' chooses its candidates' settings itself; name a model to set its keys")
-        if isinstance(value, dict) and value.get("name") not in MODEL_NAMES:
-            raise ValueError(f"unknown model {value.get('name')!r}; choose one of {', '.join(MODEL_NAMES)}, or auto")
-        return value
+        return model_by_name(value, MODEL_NAMES)
 
 
 def parse_forecast_config(raw: dict, source: str) -> ForecastConfig:
     """Validate ``raw``; errors name ``source`` and the key."""
-    try:
-        return ForecastConfig.model_validate(raw)
-    except pydantic.ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_validation(_ModelBranch(exc))}") from None
-
-
-class _ModelBranch:
-    """``exc``'s errors as if ``model`` were not a union: a model that is not 'auto' is judged as a
-    ForecasterConfig alone, so its keys read ``model.hidden``, not ``model.function-after[...].hidden``,
-    and the 'auto' branch's "Input should be 'auto'" is dropped."""
-
-    def __init__(self, exc: pydantic.ValidationError) -> None:
-        self.exc = exc
-
-    def errors(self) -> list[dict]:
-        errors = []
-        for err in self.exc.errors():
-            loc = err["loc"]
-            branch = str(loc[1]) if loc[:1] == ("model",) and len(loc) > 1 else ""
-            if branch.startswith("literal["):
-                continue  # the 'auto' branch
-            if branch.startswith("function-after["):
-                err = {**err, "loc": ("model", *loc[2:])}
-            errors.append(err)
-        return errors
+    return parse_task_config(ForecastConfig, raw, source)
 
 
 def load_forecast_config(path: str | Path) -> ForecastConfig:
     """Read a forecasting config YAML (a run directory's ``config.yaml``, say)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a forecasting config is a mapping with keys data, model, loss, optimizer, train")
-    return parse_forecast_config(raw, str(path))
+    return load_task_config(ForecastConfig, path)
 
 
 def build_config(config_file: str | Path | None, overrides: list[str], **options) -> ForecastConfig:
@@ -154,29 +114,4 @@ def build_config(config_file: str | Path | None, overrides: list[str], **options
 
     ``options`` are ``data`` (the path), ``model``, ``epochs`` and any :class:`ForecastData` field.
     """
-    from seqlab.tasks.config import apply_override
-
-    raw: dict = {}
-    source = "command line"
-    if config_file is not None:
-        raw = load_forecast_config(config_file).model_dump(mode="json", exclude_unset=True)
-        source = str(config_file)
-    data = raw.setdefault("data", {})
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key == "data":
-            data["path"] = value
-        elif key == "model":
-            raw["model"] = value
-        elif key == "epochs":
-            raw.setdefault("train", {})["epochs"] = value
-        else:
-            data[key] = value
-    if "path" not in data:
-        raise ConfigError(f"{source}: no data; pass --data PATH_OR_NAME")
-    for item in overrides:
-        if item.strip().startswith("model.") and isinstance(raw.get("model"), str):
-            raw["model"] = {"name": raw["model"]}
-        apply_override(raw, item, source)
-    return parse_forecast_config(raw, source)
+    return build_task_config(ForecastConfig, config_file, overrides, **options)

@@ -10,35 +10,18 @@ Symbols: L = lookback (context rows), H = horizon, C = channels.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from seqlab.errors import ConfigError, DataError, ShapeError
-from seqlab.models.io import atomic_write_bytes
+from seqlab.tasks.figures import png_path, save_png
 
 #: ``plot_forecast`` draws at most this many channels (the first ones); more are unreadable.
 MAX_CHANNELS = 7
-
-
-def _png_path(path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ConfigError(f"{path}: plots are written as PNG; give a path ending in .png")
-    return path
-
-
-def _save_png(fig: Figure, path: Path) -> Path:
-    FigureCanvasAgg(fig)  # attaches itself to fig
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
 
 
 def _as_2d(name: str, arr: Any) -> np.ndarray:
@@ -96,7 +79,7 @@ def plot_forecast(
         ...     out.read_bytes()[:4]
         b'\\x89PNG'
     """
-    path = _png_path(path)
+    path = png_path(path)
     history = _as_2d("history", history)  # (L, C)
     forecast = _as_2d("forecast", forecast)  # (H, C)
     (n_hist, n_channels), n_steps = history.shape, forecast.shape[0]
@@ -149,7 +132,7 @@ def plot_forecast(
     if shown < n_channels:
         title += f" (first {shown} of {n_channels} channels)"
     fig.suptitle(title)
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def plot_horizon_errors(
@@ -184,7 +167,7 @@ def plot_horizon_errors(
         ...     plot_horizon_errors(Path(d) / "horizon.png", curves).stat().st_size > 1000
         True
     """
-    path = _png_path(path)
+    path = png_path(path)
     if not per_step:
         raise ConfigError("per_step is empty; give at least one model name -> (H,) errors")
     curves = {}
@@ -207,4 +190,4 @@ def plot_horizon_errors(
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     ax.set_title(title if title is not None else f"{metric} by horizon step")
-    return _save_png(fig, path)
+    return save_png(fig, path)

@@ -1,0 +1,192 @@
+"""A text-classification run's data: read and check the texts, carve validation, fit the tokenizer, encode.
+
+``prepare_text(TextData)`` reads the training texts (a file, a folder per label, or a built-in
+name), refuses empty texts (naming file and line), carves a leak-free validation split
+(:func:`seqlab.data.text_split.carve_validation`) unless a validation file is given, fits the
+tokenizer on the training texts only, and encodes every split, cutting texts longer than
+``max_len`` by the truncation policy (said once, with a count). ``TextSetup.dataset(split)``
+serves token ids of each text's own length; batches are padded by ``data.batching``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqlab.data.batching import LengthBucketSampler, TokenDataset, pad_collate
+from seqlab.data.encoders import build_encoder, encoder_from_dict
+from seqlab.data.text import TextTable, empty_rows
+from seqlab.data.text_split import carve_validation
+from seqlab.data.textsets import eval_split, is_text_dataset, read_text_source
+from seqlab.errors import ConfigError, DataError
+from seqlab.tasks.text.config import TextData
+
+log = logging.getLogger(__name__)
+SPLITS = ("train", "val", "test")
+
+
+def truncate(ids: list[int], max_len: int, policy: str) -> list[int]:
+    """Cut ``ids`` to ``max_len``: keep the head, the tail, or the first ceil(max_len/2) and last floor(max_len/2).
+
+    Example:
+        >>> truncate([1, 2, 3, 4, 5], 4, "head+tail"), truncate([1, 2, 3], 2, "tail")
+        ([1, 2, 4, 5], [2, 3])
+    """
+    if len(ids) <= max_len:
+        return ids
+    if policy == "head":
+        return ids[:max_len]
+    if policy == "tail":
+        return ids[-max_len:]
+    head = (max_len + 1) // 2
+    return ids[:head] + ids[len(ids) - (max_len - head):]
+
+
+def sort_labels(labels: set[str]) -> list[str]:
+    """Class names in a stable order: numerically when every label is an integer ("2" before "10")."""
+    if all(_is_int(v) for v in labels):
+        return sorted(labels, key=int)
+    return sorted(labels)
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+        return True
+    except ValueError:
+        return False
+
+
+@dataclass
+class Encoded:
+    """One split: its texts, token ids (already truncated) and class ids (or None)."""
+
+    texts: list[str]
+    ids: list[list[int]]
+    y: np.ndarray | None
+    where: list[str]
+    source: str
+
+
+@dataclass
+class TextSetup:
+    """A run's data, encoded with the tokenizer fitted on its training texts.
+
+    Attributes:
+        labels: the class names; a class id is an index into it.
+        encoder: the fitted tokenizer (``encode``, ``to_dict``).
+        splits: ``train``, ``val`` and possibly ``test`` (:class:`Encoded`).
+        info: sizes and what the split dropped, for the run's metrics.
+    """
+
+    data: TextData
+    labels: list[str]
+    encoder: object
+    splits: dict[str, Encoded]
+    info: dict = field(default_factory=dict)
+
+    def dataset(self, split: str) -> TokenDataset:
+        part = self.splits[split]
+        return TokenDataset(part.ids, part.y)
+
+    def loader(self, split: str, batch_size: int, train: bool = False) -> torch.utils.data.DataLoader:
+        """Batches padded to their longest text; bucketed by length if ``data.bucketing``."""
+        return make_loader(self.dataset(split), batch_size, train=train, bucketing=self.data.bucketing)
+
+    def preprocessing(self) -> dict:
+        """What a saved run needs to encode new text exactly as training did (JSON-safe)."""
+        d = self.data
+        return {"labels": self.labels, "encoder": self.encoder.to_dict(), "max_len": d.max_len,
+                "truncation": d.truncation, "text_col": d.text_col, "label_col": d.label_col}
+
+
+def make_loader(dataset: TokenDataset, batch_size: int, train: bool = False,
+                bucketing: bool = True) -> torch.utils.data.DataLoader:
+    sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=train, bucketing=bucketing)
+    return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=pad_collate)
+
+
+def encode_texts(texts: list[str], encoder, max_len: int, truncation: str, source: str) -> list[list[int]]:
+    """Token ids of each text, truncated; an empty encoding becomes one unknown token (id 1)."""
+    ids = encoder.encode_batch(texts)
+    long = sum(len(seq) > max_len for seq in ids)
+    if long:
+        log.warning("%s: %d of %d texts are longer than max_len=%d tokens; cut by truncation=%s",
+                    source, long, len(ids), max_len, truncation)
+    return [truncate(seq, max_len, truncation) or [1] for seq in ids]
+
+
+def _check_nonempty(table: TextTable) -> None:
+    rows = empty_rows(table)
+    if rows:
+        more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+        raise DataError(f"{table.where[rows[0]]}: empty text{more}; remove empty rows or fill them in")
+
+
+def label_ids(table: TextTable, labels: list[str]) -> np.ndarray:
+    """Class ids of ``table``'s labels; a label that training never saw is an error naming where."""
+    index = {name: i for i, name in enumerate(labels)}
+    unknown = next((i for i, v in enumerate(table.labels) if v not in index), None)
+    if unknown is not None:
+        unseen = sorted({v for v in table.labels if v not in index})
+        raise DataError(f"{table.where[unknown]}: label {table.labels[unknown]!r} never occurs in the training data "
+                        f"(unseen labels: {unseen[:10]}; known: {labels[:20]})")
+    return np.asarray([index[v] for v in table.labels], dtype=np.int64)
+
+
+def _subset(table: TextTable, idx: np.ndarray) -> TextTable:
+    return TextTable(texts=[table.texts[i] for i in idx], labels=[table.labels[i] for i in idx],
+                     where=[table.where[i] for i in idx], source=table.source)
+
+
+def read_labelled(spec: str, data: TextData, base: Path | None, split: str = "train") -> TextTable:
+    table = read_text_source(spec, split=split, text_col=data.text_col, label_col=data.label_col, base_dir=base)
+    _check_nonempty(table)
+    return table
+
+
+def prepare_text(data: TextData, base: Path | None = None, seed: int = 0) -> TextSetup:
+    """Read, check, split and encode ``data`` (see the module docstring)."""
+    train = read_labelled(data.path, data, base)
+    labels = sort_labels(set(train.labels))
+    if len(labels) < 2:
+        raise DataError(f"{train.source}: every text has the label {labels[0]!r}; a classifier needs two labels or more")
+    info: dict = {"source": train.source}
+    if data.val_path is not None:
+        val = read_labelled(data.val_path, data, base, split="val")
+    else:
+        train_idx, val_idx, dropped = carve_validation(train.texts, data.val_fraction, seed)
+        train, val = _subset(train, train_idx), _subset(train, val_idx)
+        info["dropped_inside_val"] = int(len(dropped))
+        if len(set(train.labels)) < len(labels):
+            raise DataError(f"{train.source}: after carving validation, label(s) "
+                            f"{sorted(set(labels) - set(train.labels))} have no training text; add data or pass --val-path")
+    test = None
+    test_spec = data.test_path
+    if test_spec is None and is_text_dataset(data.path) and ":" not in data.path:
+        test_spec = f"{data.path}:{eval_split(data.path)}"
+    if test_spec is not None:
+        test = read_labelled(test_spec, data, base, split="test")
+    if data.vectors is not None and data.tokenizer != "word":
+        raise ConfigError("data.vectors: pretrained word vectors need tokenizer 'word'")
+    encoder = build_encoder(data.tokenizer, train.texts, min_freq=data.min_freq, max_size=data.max_vocab,
+                            vocab_size=data.vocab_size, lowercase=data.lowercase)
+    splits = {}
+    for name, table in (("train", train), ("val", val), ("test", test)):
+        if table is None:
+            continue
+        ids = encode_texts(table.texts, encoder, data.max_len, data.truncation, table.source)
+        splits[name] = Encoded(table.texts, ids, label_ids(table, labels), table.where, table.source)
+    info.update({f"{k}_texts": len(v.texts) for k, v in splits.items()})
+    info["vocab_size"] = encoder.vocab_size
+    return TextSetup(data=data, labels=labels, encoder=encoder, splits=splits, info=info)
+
+
+def encode_for_run(texts: list[str], preprocessing: dict) -> list[list[int]]:
+    """Token ids of new texts with a saved run's tokenizer and truncation."""
+    encoder = encoder_from_dict(preprocessing["encoder"])
+    return encode_texts(texts, encoder, preprocessing["max_len"], preprocessing["truncation"], "input")

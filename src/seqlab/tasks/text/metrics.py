@@ -1,0 +1,66 @@
+"""Classification scores: accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix.
+
+Computed with ``torchmetrics.functional`` from class ids. Precision of a class that is never
+predicted is 0 (torchmetrics' ``zero_division`` default), so a model that ignores a class pays
+for it in macro-F1.
+
+Example:
+    >>> import numpy as np
+    >>> s = classification_scores(np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]), ["neg", "pos"])
+    >>> s["accuracy"], round(s["macro_f1"], 4), s["confusion_matrix"]
+    (0.75, 0.7333, [[2, 0], [1, 1]])
+    >>> s["per_class"]["pos"]
+    {'precision': 1.0, 'recall': 0.5, 'f1': 0.6667, 'support': 2}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torchmetrics.functional.classification import (multiclass_confusion_matrix, multiclass_f1_score,
+                                                    multiclass_precision, multiclass_recall)
+
+from seqlab.tasks.figures import png_path, save_png
+
+
+def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
+    """Scores of predicted class ids against true ones; the confusion matrix has true classes as rows."""
+    t, p, C = torch.as_tensor(y_true), torch.as_tensor(y_pred), len(labels)
+    precision = multiclass_precision(p, t, C, average=None)
+    recall = multiclass_recall(p, t, C, average=None)
+    f1 = multiclass_f1_score(p, t, C, average=None)
+    support = torch.bincount(t, minlength=C)
+    return {
+        "accuracy": float((p == t).float().mean()),
+        "macro_f1": float(f1.mean()),
+        "per_class": {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
+                             "f1": round(float(f1[i]), 4), "support": int(support[i])}
+                      for i, name in enumerate(labels)},
+        "confusion_matrix": multiclass_confusion_matrix(p, t, C).tolist(),
+        "texts": int(len(t)),
+    }
+
+
+def plot_confusion(matrix: list[list[int]], labels: list[str], path, title: str = "") -> None:
+    """The confusion matrix as a PNG heat map: true class by row, predicted by column, counts written in."""
+    path = png_path(path)
+    m = np.asarray(matrix)
+    C = len(labels)
+    size = 2.5 + 0.5 * C
+    fig = Figure(figsize=(size + 1, size))
+    ax = fig.add_subplot()
+    im = ax.imshow(m, cmap="Blues")
+    fig.colorbar(im, ax=ax)
+    ax.set_xticks(range(C), labels, rotation=45, ha="right")
+    ax.set_yticks(range(C), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or "confusion matrix")
+    if C <= 20:
+        for i in range(C):
+            for j in range(C):
+                ax.text(j, i, str(m[i, j]), ha="center", va="center",
+                        color="white" if m[i, j] > m.max() / 2 else "black")
+    fig.tight_layout()
+    save_png(fig, path)
