@@ -6,7 +6,12 @@
 - ``series``: reading time series tables, regular spacing, ``missing`` policies.
 - ``calendar``: frequencies (``infer_frequency``, ``future_timestamps``) and calendar features.
 - ``windows``: chronological splits, ``StandardScaler``, sliding windows.
-- ``text``: word tokenizer, vocabulary, padding, labelled text tables.
+- ``text``: word tokenizer, vocabulary, padding; ``text_tables``: labelled texts from tables,
+  ``.txt`` files and folders per label (``TextTable``, ``read_labelled_texts``).
+- ``textsets``: built-in text datasets (``"sst2"``, ``"imdb"``, ``"ag_news"``) and
+  ``read_text_source`` for a name or a path.
+- ``encoders``: word, BPE and WordPiece encoders (``build_encoder``); ``vectors``: pretrained
+  word vectors (``read_word_vectors``).
 - ``images``: IDX (MNIST) files and the MNIST test-set split.
 
 Every user-caused problem raises ``seqlab.errors.DataError`` (bad data) or ``ConfigError`` (a bad
@@ -18,6 +23,8 @@ from seqlab.data.images import load_mnist, read_idx
 from seqlab.data.registry import BUILTIN, BuiltinDataset, builtin_info, open_text, resolve
 from seqlab.data.series import MISSING_POLICIES, read_series
 from seqlab.data.text import Vocabulary, WordTokenizer, pad_sequences, read_text_table
+from seqlab.data.text_tables import TextTable, empty_rows, read_labelled_texts
+from seqlab.data.textsets import TEXT_DATASETS, read_text_source
 from seqlab.data.windows import StandardScaler, ett_borders, ett_rows_per_day, fraction_borders, make_windows
 
 __all__ = [
@@ -25,10 +32,13 @@ __all__ = [
     "MISSING_POLICIES",
     "BuiltinDataset",
     "StandardScaler",
+    "TEXT_DATASETS",
+    "TextTable",
     "Vocabulary",
     "WordTokenizer",
     "builtin_info",
     "calendar_features",
+    "empty_rows",
     "ett_borders",
     "ett_rows_per_day",
     "fraction_borders",
@@ -39,7 +49,9 @@ __all__ = [
     "open_text",
     "pad_sequences",
     "read_idx",
+    "read_labelled_texts",
     "read_series",
+    "read_text_source",
     "read_text_table",
     "resolve",
     "rows_per_day",

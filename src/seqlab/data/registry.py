@@ -157,13 +157,19 @@ def builtin_info(name: str) -> BuiltinDataset:
     return BUILTIN[key]
 
 
+def mirror_url(url: str) -> str:
+    """``url``, or the same file name under ``$SEQLAB_DATA_URL`` when that is set
+    (``https://host/data/train.csv`` -> ``$SEQLAB_DATA_URL/train.csv``)."""
+    base = os.environ.get("SEQLAB_DATA_URL")
+    return f"{base.rstrip('/')}/{url.rsplit('/', 1)[1]}" if base else url
+
+
 def download_url(info: BuiltinDataset) -> str:
     """Where a remote dataset is fetched from: its ``url``, or the same file name under
     ``$SEQLAB_DATA_URL`` when that is set."""
     if info.url is None:
         raise DataError(f"built-in dataset file '{info.filename}' is shipped, not downloaded")
-    base = os.environ.get("SEQLAB_DATA_URL")
-    return f"{base.rstrip('/')}/{info.url.rsplit('/', 1)[1]}" if base else info.url
+    return mirror_url(info.url)
 
 
 def builtin_path(name: str) -> Path:

@@ -1,27 +1,30 @@
-"""Text: read labelled text tables, split text into words, map words to ids, pad id sequences.
+"""Text: split text into words, map words to ids, pad id sequences.
 
-The path of a text-classification run is ``read_text_table`` -> ``WordTokenizer`` ->
+The path of a text-classification run is ``read_labelled_texts`` -> ``WordTokenizer`` ->
 ``Vocabulary.build`` on the training tokens -> ``Vocabulary.encode`` -> ``pad_sequences``.
 The tokenizer and the vocabulary round-trip through JSON (``to_dict`` / ``from_dict``), so a
-saved run encodes new text exactly as it encoded its training set.
+saved run encodes new text exactly as it encoded its training set. The table readers live in
+``seqlab.data.text_tables`` and are re-exported here; subword encoders in ``seqlab.data.encoders``.
 
 Symbols used in shapes: N = number of texts, T = ``max_len``.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seqlab.errors import ConfigError, DataError
-from seqlab.data.registry import open_text, resolve
+from seqlab.data.text_tables import TextTable, empty_rows, read_labelled_texts, read_text_table
+from seqlab.errors import ConfigError
+
+__all__ = [
+    "PAD", "PAD_TOKEN", "UNK", "UNK_TOKEN", "TextTable", "Vocabulary", "WordTokenizer",
+    "empty_rows", "pad_sequences", "read_labelled_texts", "read_text_table",
+]
 
 PAD, UNK = 0, 1
 PAD_TOKEN, UNK_TOKEN = "<pad>", "<unk>"
@@ -203,134 +206,3 @@ def pad_sequences(
                 ids = ids[:n_head] + ids[len(ids) - (max_len - n_head) :]
         out[i, : len(ids)] = ids
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Reading text tables
-
-
-def _columns_error(path: Path, missing: str, header: Sequence[str], line: int) -> DataError:
-    return DataError(
-        f"{path}: column '{missing}' not found at line {line}; available columns: {', '.join(map(str, header))}"
-    )
-
-
-def _read_delimited(path: Path, text_col: str, label_col: str | None, delimiter: str) -> tuple[list[str], list[str]]:
-    # GLUE-style TSV files are not quoted: a '"' inside a sentence is just a character.
-    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
-    texts: list[str] = []
-    labels: list[str] = []
-    with open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quoting=quoting)
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise DataError(f"{path}: empty file (expected a header line naming '{text_col}')")
-            wanted = [text_col] + ([label_col] if label_col is not None else [])
-            for col in wanted:
-                if col not in header:
-                    raise _columns_error(path, col, header, line=1)
-            i_text = header.index(text_col)
-            i_label = header.index(label_col) if label_col is not None else None
-            last_line = reader.line_num
-            for row in reader:
-                line = last_line + 1  # where this record starts (a quoted field may span lines)
-                last_line = reader.line_num
-                if not row:
-                    continue  # blank line
-                if len(row) != len(header):
-                    raise DataError(
-                        f"{path}: line {line} has {len(row)} field(s), the header has {len(header)} "
-                        f"({', '.join(header)})"
-                    )
-                texts.append(row[i_text])
-                if i_label is not None:
-                    label = row[i_label].strip()
-                    if not label:
-                        raise DataError(f"{path}: empty label in column '{label_col}' at line {line}")
-                    labels.append(label)
-        except csv.Error as exc:
-            raise DataError(f"{path}: line {reader.line_num}: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not UTF-8 text near line {reader.line_num + 1} ({exc})") from exc
-    return texts, labels
-
-
-def _read_jsonl(path: Path, text_col: str, label_col: str | None) -> tuple[list[str], list[str]]:
-    texts: list[str] = []
-    labels: list[str] = []
-    line = 0
-    with open_text(path) as fh:
-        try:
-            for line, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    raise DataError(f"{path}: line {line} is not valid JSON ({exc.msg})") from exc
-                if not isinstance(record, dict):
-                    raise DataError(f"{path}: line {line} is a JSON {type(record).__name__}, expected an object")
-                for col in [text_col] + ([label_col] if label_col is not None else []):
-                    if col not in record:
-                        raise _columns_error(path, col, list(record), line)
-                text = record[text_col]
-                if not isinstance(text, str):
-                    raise DataError(f"{path}: '{text_col}' at line {line} is {type(text).__name__}, expected a string")
-                texts.append(text)
-                if label_col is not None:
-                    label = record[label_col]
-                    if label is None or isinstance(label, (dict, list)) or str(label).strip() == "":
-                        raise DataError(f"{path}: '{label_col}' at line {line} is {label!r}, expected a label")
-                    labels.append(str(label).strip())
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not UTF-8 text near line {line + 1} ({exc})") from exc
-    return texts, labels
-
-
-def read_text_table(
-    path: str | Path,
-    text_col: str = "sentence",
-    label_col: str | None = "label",
-) -> tuple[list[str], list[str] | None]:
-    """Read texts and their labels from a ``.tsv``, ``.csv`` or ``.jsonl`` file (``.gz`` allowed).
-
-    TSV and CSV files start with a header line naming the columns; TSV fields are not quoted
-    (the GLUE convention). JSON Lines hold one object per line. Blank lines are skipped.
-
-    Args:
-        path: the file.
-        text_col: the column (key) holding the text.
-        label_col: the column (key) holding the label; ``None`` to read texts only (prediction).
-
-    Returns:
-        ``(texts, labels)``: labels as stripped strings (``"0"``, ``"positive"``), in file order,
-        or ``None`` when ``label_col`` is ``None``.
-
-    Raises:
-        DataError: the file is missing, empty, not UTF-8 or malformed; a column is missing (the
-            message lists those present); a row has the wrong number of fields; a label is
-            empty. Messages name the file and the 1-based line (the header is line 1).
-
-    Example (with the data at hand)::
-
-        texts, labels = read_text_table("sst2/dev.tsv")
-        len(texts), labels[:3]
-        # -> (872, ['1', '0', '1'])
-    """
-    path = resolve(str(path))
-    if not path.is_file():
-        raise DataError(f"{path}: not a file")
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    kind = suffixes[-1] if suffixes else ""
-    if kind == ".tsv":
-        texts, labels = _read_delimited(path, text_col, label_col, "\t")
-    elif kind == ".csv":
-        texts, labels = _read_delimited(path, text_col, label_col, ",")
-    elif kind in (".jsonl", ".ndjson"):
-        texts, labels = _read_jsonl(path, text_col, label_col)
-    else:
-        raise DataError(f"{path}: unknown text table format '{kind}'; use .tsv, .csv or .jsonl (optionally .gz)")
-    if not texts:
-        raise DataError(f"{path}: no rows after the header")
-    return texts, (labels if label_col is not None else None)
