@@ -46,7 +46,7 @@ class _ModelBranch:
             branch = str(loc[1]) if loc[:1] == ("model",) and len(loc) > 1 else ""
             if branch.startswith("literal["):
                 continue  # the 'auto' branch
-            if branch.startswith("function-after["):
+            if branch.startswith("function-after[") or branch[:1].isupper():  # a validator or a class tag
                 err = {**err, "loc": ("model", *loc[2:])}
             errors.append(err)
         return errors

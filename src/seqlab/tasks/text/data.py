@@ -110,14 +110,17 @@ def make_loader(dataset: TokenDataset, batch_size: int, train: bool = False,
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=pad_collate)
 
 
-def encode_texts(texts: list[str], encoder, max_len: int, truncation: str, source: str) -> list[list[int]]:
-    """Token ids of each text, truncated; an empty encoding becomes one unknown token (id 1)."""
+def encode_texts(texts: list[str], encoder, max_len: int, truncation: str) -> tuple[list[list[int]], int]:
+    """Token ids of each text, truncated, and how many were cut; an empty encoding becomes one unknown token (id 1)."""
     ids = encoder.encode_batch(texts)
     long = sum(len(seq) > max_len for seq in ids)
-    if long:
-        log.warning("%s: %d of %d texts are longer than max_len=%d tokens; cut by truncation=%s",
-                    source, long, len(ids), max_len, truncation)
-    return [truncate(seq, max_len, truncation) or [1] for seq in ids]
+    return [truncate(seq, max_len, truncation) or [1] for seq in ids], long
+
+
+def _say_truncated(counts: dict[str, int], totals: dict[str, int], max_len: int, truncation: str) -> None:
+    if sum(counts.values()):
+        parts = ", ".join(f"{k} {counts[k]} of {totals[k]}" for k in counts)
+        log.warning("texts longer than max_len=%d tokens are cut by truncation=%s (%s)", max_len, truncation, parts)
 
 
 def _check_nonempty(table: TextTable) -> None:
@@ -175,12 +178,13 @@ def prepare_text(data: TextData, base: Path | None = None, seed: int = 0) -> Tex
         raise ConfigError("data.vectors: pretrained word vectors need tokenizer 'word'")
     encoder = build_encoder(data.tokenizer, train.texts, min_freq=data.min_freq, max_size=data.max_vocab,
                             vocab_size=data.vocab_size, lowercase=data.lowercase)
-    splits = {}
+    splits, cut = {}, {}
     for name, table in (("train", train), ("val", val), ("test", test)):
         if table is None:
             continue
-        ids = encode_texts(table.texts, encoder, data.max_len, data.truncation, table.source)
+        ids, cut[name] = encode_texts(table.texts, encoder, data.max_len, data.truncation)
         splits[name] = Encoded(table.texts, ids, label_ids(table, labels), table.where, table.source)
+    _say_truncated(cut, {k: len(v.texts) for k, v in splits.items()}, data.max_len, data.truncation)
     info.update({f"{k}_texts": len(v.texts) for k, v in splits.items()})
     info["vocab_size"] = encoder.vocab_size
     return TextSetup(data=data, labels=labels, encoder=encoder, splits=splits, info=info)
@@ -189,4 +193,6 @@ def prepare_text(data: TextData, base: Path | None = None, seed: int = 0) -> Tex
 def encode_for_run(texts: list[str], preprocessing: dict) -> list[list[int]]:
     """Token ids of new texts with a saved run's tokenizer and truncation."""
     encoder = encoder_from_dict(preprocessing["encoder"])
-    return encode_texts(texts, encoder, preprocessing["max_len"], preprocessing["truncation"], "input")
+    ids, cut = encode_texts(texts, encoder, preprocessing["max_len"], preprocessing["truncation"])
+    _say_truncated({"input": cut}, {"input": len(texts)}, preprocessing["max_len"], preprocessing["truncation"])
+    return ids

@@ -32,8 +32,8 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, labels: list[s
     f1 = multiclass_f1_score(p, t, C, average=None)
     support = torch.bincount(t, minlength=C)
     return {
-        "accuracy": float((p == t).float().mean()),
-        "macro_f1": float(f1.mean()),
+        "accuracy": float((p == t).double().mean()),
+        "macro_f1": float(f1.double().mean()),
         "per_class": {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
                              "f1": round(float(f1[i]), 4), "support": int(support[i])}
                       for i, name in enumerate(labels)},
