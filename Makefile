@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 # make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench bench-forecast install install-dev clean
+.PHONY: demo test bench bench-forecast bench-text install install-dev clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: install
 bench-forecast: install
 	$(PY) bench/forecast_ett.py --features M
 	$(PY) bench/forecast_ett.py --features S
+
+# SST-2 from scratch, every text-classification family and auto, plus bucketing throughput
+bench-text: install
+	$(PY) bench/text_sst2.py
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

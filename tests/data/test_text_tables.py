@@ -81,9 +81,9 @@ def test_texts_only(tmp_path):
     assert one.texts == ["hello", "bye"] and one.where[1].endswith("one.csv:4")
     txt = _write(tmp_path / "in.txt", "first text\r\n\n   \nlast, no newline")
     table = read_labelled_texts(txt, labelled=False)
-    assert table.texts == ["first text", "   ", "last, no newline"] and table.labels is None
-    assert [w.rsplit(":", 1)[1] for w in table.where] == ["1", "3", "4"]
-    assert empty_rows(table) == [1]  # kept: the task decides (error to train, warning to predict)
+    assert table.texts == ["first text", "", "   ", "last, no newline"] and table.labels is None
+    assert [w.rsplit(":", 1)[1] for w in table.where] == ["1", "2", "3", "4"]  # one text per line: outputs align
+    assert empty_rows(table) == [1, 2]  # kept: the task decides (error to train, warning to predict)
     with pytest.raises(DataError, match=r"in\.txt: a \.txt file holds texts only .* without labels"):
         read_labelled_texts(txt)
 

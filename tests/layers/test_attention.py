@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from seqlab.errors import ConfigError, ShapeError
-from seqlab.layers.attention import AttentionPooling, TokenDropout
+from seqlab.layers.attention import AttentionPooling
+from seqlab.layers.core import TokenDropout
 
 
 def test_attention_pooling_matches_its_equations():

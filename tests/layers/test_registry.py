@@ -21,6 +21,7 @@ EXPECTED = {
     "global_average_pooling1d": "GlobalAveragePooling1D", "conv2d": "Conv2D",
     "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
     "temporal_block": "TemporalBlock", "tcn": "TCN", "revin": "RevIN", "moving_average": "MovingAverage",
+    "attention_pooling": "AttentionPooling", "token_dropout": "TokenDropout",
 }
 
 # the smallest arguments and an input for each class
@@ -31,7 +32,7 @@ MINIMAL = {
     "Flatten": ({}, (2, 5, 4)), "Conv1D": ({"filters": 3, "kernel_size": 2}, (2, 5, 4)),
     "Conv2D": ({"filters": 3, "kernel_size": 2}, (2, 5, 5, 4)),
     "MaxPooling2D": ({}, (2, 6, 6, 4)), "AveragePooling2D": ({}, (2, 6, 6, 4)),
-    "TemporalBlock": ({"filters": 3}, (2, 5, 4)), "TCN": ({"filters": 3, "num_blocks": 2}, (2, 5, 4)),
+    "TemporalBlock": ({"filters": 3}, (2, 5, 4)), "TokenDropout": ({"rate": 0.1}, (2, 5, 4)), "TCN": ({"filters": 3, "num_blocks": 2}, (2, 5, 4)),
 }
 
 

@@ -81,11 +81,14 @@ def info(json_: JsonOption = False) -> None:
     import torch
 
     import seqlab
+    from seqlab.data.registry import BUILTIN
+    from seqlab.data.textsets import TEXT_DATASETS
     from seqlab.layers import LAYERS
 
     result = {"seqlab": seqlab.__version__, "python": platform.python_version(), "torch": torch.__version__,
               "lightning": lightning.__version__, "cuda": torch.cuda.is_available(),
-              "threads": torch.get_num_threads(), "layers": sorted(LAYERS)}
+              "threads": torch.get_num_threads(), "layers": sorted(LAYERS),
+              "datasets": sorted(BUILTIN) + sorted(TEXT_DATASETS)}
     if json_:
         print_json(result)
         return

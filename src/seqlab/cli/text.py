@@ -71,13 +71,14 @@ def train(data: Data, out: Annotated[Path, typer.Option("--out", help="Run direc
 def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab text train`.")],
              data: Annotated[Optional[str], typer.Option("--data", help="Labelled texts (file, folder or built-in "
                                                                         "name); default: the run's test data.")] = None,
+             text_col: TextCol = None, label_col: LabelCol = None,
              confusion: Annotated[Optional[Path], typer.Option("--confusion", help="Also draw the confusion matrix "
                                                                                    "as PNG.")] = None,
              json_: JsonOption = False) -> None:
     """Score a run's model: accuracy, macro-F1, per-class precision and recall, confusion matrix."""
     from seqlab.tasks.text import run
 
-    result = run.evaluate(run_dir, data, confusion=confusion)
+    result = run.evaluate(run_dir, data, text_col=text_col, label_col=label_col, confusion=confusion)
     if json_:
         print_json(result)
         return
@@ -90,33 +91,20 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
             input_: Annotated[str, typer.Argument(metavar="[FILE|-]", help="Texts to label: a .txt file (one text "
                                                   "per line), a CSV/TSV/JSONL with the run's text column, or - for "
                                                   "stdin (the default).")] = "-",
+            text_col: TextCol = None,
             out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON lines here instead of "
                                                                       "stdout.")] = None) -> None:
     """Label texts: one JSON line per input text with its label and class probabilities."""
-    from seqlab.data.text import read_labelled_texts
-    from seqlab.jsonsafe import json_safe
-    from seqlab.models import io
     from seqlab.tasks.text import run
 
     if input_ == "-":
-        texts = [line.rstrip("\n") for line in sys.stdin]
-        source = "<stdin>"
+        texts = run.decode_lines(sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode())
     else:
-        state = io.read_json(run.existing_run_dir(run_dir) / run.PREPROCESSING_FILE)
-        texts = read_labelled_texts(input_, text_col=state.get("text_col"), labelled=False).texts
-        source = input_
-    if not texts:
-        from seqlab.errors import DataError
-
-        raise DataError(f"{source}: no texts to label")
-    import json
-
-    lines = [json.dumps(json_safe({"text": t, **p})) for t, p in zip(texts, run.predict_texts(run_dir, texts))]
-    body = "\n".join(lines) + "\n"
+        texts = run.read_inputs(input_, run_dir, text_col)
+    records = run.predict(run_dir, texts, out)
     if out is None:
-        sys.stdout.write(body)
-    else:
-        io.atomic_write_text(out, body)
+        for record in records:
+            print_json(record)
 
 
 def _scores_table(title: str, scores: dict, majority: dict | None = None) -> None:
@@ -131,6 +119,15 @@ def _scores_table(title: str, scores: dict, majority: dict | None = None) -> Non
     if majority is not None:
         line += f"   (majority class '{majority['label']}': accuracy {majority['accuracy']:.4f})"
     console.print(line)
+    names = list(scores["per_class"])
+    matrix = Table(title="confusion matrix (rows: true, columns: predicted)")
+    matrix.add_column("")
+    for name in names:
+        matrix.add_column(name, justify="right")
+    for name, row in zip(names, scores["confusion_matrix"]):
+        matrix.add_row(name, *map(str, row))
+    if len(names) <= 20:
+        console.print(matrix)
 
 
 def _selection_table(selection: dict) -> None:

@@ -10,8 +10,8 @@ and every other text that is a span of a validation root is dropped from trainin
 without phrases every text is a root, so this is a random split that also drops training texts
 duplicating (or lying inside) a validation text.
 
-Finding roots costs one set entry per word span of each root; when the texts would need more
-than ``max_spans`` of them (long documents, such as IMDB reviews, which are not phrase lists
+Finding roots looks up every word span of each root among the texts (memory stays linear in the
+data); when the texts would need more than ``max_spans`` lookups (long documents, such as IMDB reviews, which are not phrase lists
 anyway), the split falls back to a plain random split without the span check.
 
 Example:
@@ -37,7 +37,7 @@ def _spans(tokens: tuple[str, ...]):
 
 def carve_validation(texts: Sequence[str], fraction: float, seed: int = 0,
                      max_spans: int = MAX_SPANS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices ``(train, val, dropped)``: validation roots, training texts, and texts left out of
+    """Indices ``(train, val, dropped)``: training texts, validation roots, and texts left out of
     training because they lie inside a validation text.
 
     Args:
@@ -45,7 +45,7 @@ def carve_validation(texts: Sequence[str], fraction: float, seed: int = 0,
         fraction: the share of root texts (of all texts, in the fallback) that go to validation;
             at least one text always does.
         seed: the random draw.
-        max_spans: above this many word spans the span check is skipped (a random split).
+        max_spans: above this many word spans to enumerate the span check is skipped (a random split).
     """
     n = len(texts)
     rng = np.random.default_rng(seed)
@@ -54,21 +54,28 @@ def carve_validation(texts: Sequence[str], fraction: float, seed: int = 0,
         order = rng.permutation(n)
         n_val = max(1, int(round(n * fraction)))
         return np.sort(order[n_val:]), np.sort(order[:n_val]), np.array([], dtype=int)
-    covered: set[tuple[str, ...]] = set()
+    where: dict[tuple[str, ...], list[int]] = {}  # each distinct text -> the rows holding it
+    for i, t in enumerate(tokens):
+        where.setdefault(t, []).append(i)
+
+    def inside(i: int) -> set[int]:
+        """Rows whose text is a span of row i's text (duplicates of it included), i itself excluded."""
+        rows = {j for span in _spans(tokens[i]) for j in where.get(span, ())}
+        rows.discard(i)
+        return rows
+
+    covered: set[int] = set()
     roots = []
     for i in sorted(range(n), key=lambda i: -len(tokens[i])):  # longest first: a root precedes its spans
-        if tokens[i] in covered:
+        if i in covered:
             continue
         roots.append(i)
-        covered.update(_spans(tokens[i]))
+        covered |= inside(i)
     n_val = max(1, int(round(len(roots) * fraction)))
     val = np.sort(rng.choice(np.asarray(roots), size=n_val, replace=False))
-    inside_val: set[tuple[str, ...]] = set()
-    for i in val:
-        inside_val.update(_spans(tokens[i]))
     is_val = np.zeros(n, dtype=bool)
     is_val[val] = True
-    dropped = np.array([i for i in range(n) if not is_val[i] and tokens[i] in inside_val], dtype=int)
+    dropped = sorted({j for i in val for j in inside(int(i)) if not is_val[j]})
     keep = ~is_val
     keep[dropped] = False
-    return np.flatnonzero(keep), val, dropped
+    return np.flatnonzero(keep), val, np.asarray(dropped, dtype=int)

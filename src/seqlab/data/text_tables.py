@@ -11,7 +11,8 @@ Layouts read:
 - ``.tsv`` (GLUE style, unquoted), ``.csv`` (quoted fields may span lines), each with a header
   line, or headerless with ``column_names``; ``.jsonl`` / ``.ndjson``, one object per line. Any of
   them may be gzipped (``.gz``, detected by content). Blank lines are skipped.
-- ``.txt``: one text per line, no labels (prediction input only); empty lines are skipped.
+- ``.txt``: one text per line, no labels (prediction input only); an empty line is an empty text
+  (``empty_rows`` finds it), so predictions stay aligned with the lines.
 - a folder whose subfolders are label names, each holding ``*.txt`` files, one text per file
   (``aclImdb/train/pos/0_9.txt``); subfolders ``unsup`` / ``unlabeled`` and those without ``.txt``
   files are skipped; files are read in sorted order.
@@ -270,11 +271,13 @@ def _read_lines(path: Path) -> _Rows:
     prefix = f"{path.absolute()}:"
     texts: list[str] = []
     where: list[str] = []
-    for line, raw in enumerate(_read_utf8(path).split("\n"), start=1):
-        text = raw[:-1] if raw.endswith("\r") else raw
-        if text:
-            texts.append(text)
-            where.append(f"{prefix}{line}")
+    body = _read_utf8(path)
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line starts no text
+    for line, raw in enumerate(lines, start=1):
+        texts.append(raw[:-1] if raw.endswith("\r") else raw)  # an empty line stays: outputs align with lines
+        where.append(f"{prefix}{line}")
     return texts, None, where
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 
 from seqlab.errors import ConfigError
+from seqlab.layers.attention import AttentionPooling
 from seqlab.layers.base import Layer
 from seqlab.layers.conv import (AveragePooling1D, AveragePooling2D, Conv1D, Conv2D,
                                 GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
                                 MaxPooling2D, SumPooling1D)
-from seqlab.layers.core import Dense, Dropout, Embedding, Flatten
+from seqlab.layers.core import Dense, Dropout, Embedding, Flatten, TokenDropout
 from seqlab.layers.decomposition import MovingAverage
 from seqlab.layers.normalization import RevIN
 from seqlab.layers.recurrent import GRU, LSTM, SimpleRNN
@@ -43,6 +44,8 @@ LAYERS: dict[str, type[Layer]] = {
     "tcn": TCN,
     "revin": RevIN,
     "moving_average": MovingAverage,
+    "attention_pooling": AttentionPooling,
+    "token_dropout": TokenDropout,
 }
 
 
@@ -69,5 +72,5 @@ __all__ = [
     "Dense", "Embedding", "Dropout", "Flatten",
     "Conv1D", "Conv2D", "MaxPooling1D", "AveragePooling1D", "SumPooling1D",
     "GlobalMaxPooling1D", "GlobalAveragePooling1D", "MaxPooling2D", "AveragePooling2D",
-    "TemporalBlock", "TCN", "RevIN", "MovingAverage",
+    "TemporalBlock", "TCN", "RevIN", "MovingAverage", "AttentionPooling", "TokenDropout",
 ]

@@ -1,4 +1,4 @@
-r"""Attention pooling over time, and token dropout: the pieces a text classifier adds to a recurrent encoder.
+r"""Attention pooling over time: a learned weighted average of a recurrent encoder's step outputs.
 
 ``AttentionPooling`` is the additive (Bahdanau-style) attention of Yang et al. 2016 with a
 learned query: a score per step, a softmax over the real steps, a weighted sum.
@@ -7,9 +7,6 @@ learned query: a score per step, a softmax over the real steps, a weighted sum.
 
     u_t = \tanh(W h_t + b), \qquad e_t = v^\top u_t, \qquad
     a_t = \frac{\exp e_t}{\sum_{s \in \text{real}} \exp e_s}, \qquad c = \sum_t a_t h_t
-
-``TokenDropout`` drops whole tokens (every feature of a step at once), Gal & Ghahramani 2016's
-word dropout on embeddings.
 """
 
 from __future__ import annotations
@@ -17,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from seqlab.errors import ConfigError, ShapeError
+from seqlab.errors import ShapeError
 from seqlab.layers.base import Layer
 from seqlab.layers.base import check_positive_int
 
@@ -82,45 +79,3 @@ class AttentionPooling(Layer):
             a = torch.nan_to_num(a, nan=0.0)  # a row with no real step: all -inf -> NaN -> 0
         self.last_weights = a.detach()
         return torch.einsum("bt,btc->bc", a, x)  # c = sum_t a_t h_t
-
-
-class TokenDropout(Layer):
-    """Zero whole time steps with probability ``rate`` in training, scaling the rest by 1/(1-rate).
-
-    Applied to embeddings it is word dropout: a dropped token looks like padding to the
-    layers above for that step, which teaches the model not to lean on any single word.
-
-    Args:
-        rate: the probability of dropping a step, in [0, 1).
-        name: optional layer name.
-
-    Call arguments:
-        x: (B, T, C). mask: passed on unchanged.
-
-    Returns:
-        (B, T, C); x itself in evaluation mode.
-
-    Example:
-        >>> import torch
-        >>> drop = TokenDropout(0.5)
-        >>> y = drop(torch.ones(1, 1000, 4))
-        >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())  # whole steps dropped or scaled
-        True
-    """
-
-    supports_masking = True
-
-    def __init__(self, rate: float, name: str | None = None) -> None:
-        super().__init__(name=name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ConfigError(f"{self.label}: `rate` must be a number in [0, 1), got {rate!r}")
-        self.rate = rate
-
-    def expected_shape(self, shape: tuple[int, ...]) -> tuple[int | None, ...]:
-        return (None,) * len(shape)
-
-    def call(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        if not self.training or self.rate == 0.0:
-            return x
-        keep = torch.rand(x.shape[:-1] + (1,), device=x.device) >= self.rate  # (B, T, 1)
-        return x * keep.to(x.dtype) / (1.0 - self.rate)

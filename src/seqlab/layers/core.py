@@ -1,4 +1,4 @@
-r"""Core layers: Dense, Embedding, Dropout, Flatten (Keras' arguments, torch.nn's weights).
+r"""Core layers: Dense, Embedding, Dropout, TokenDropout (word dropout), Flatten (Keras' arguments, torch.nn's weights).
 
 ``Dense`` holds nn.Linear's ``weight`` (units, D) and ``bias`` (units,); ``Embedding`` holds
 nn.Embedding's ``weight`` (input_dim, output_dim). State dicts load both ways and give the
@@ -196,6 +196,48 @@ class Dropout(Layer):
 
     def call(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         return F.dropout(x, self.rate, training=self.training)
+
+
+class TokenDropout(Layer):
+    """Zero whole time steps with probability ``rate`` in training, scaling the rest by 1/(1-rate).
+
+    Applied to embeddings it is word dropout: a dropped token looks like padding to the
+    layers above for that step, which teaches the model not to lean on any single word.
+
+    Args:
+        rate: the probability of dropping a step, in [0, 1).
+        name: optional layer name.
+
+    Call arguments:
+        x: (B, T, C). mask: passed on unchanged.
+
+    Returns:
+        (B, T, C); x itself in evaluation mode.
+
+    Example:
+        >>> import torch
+        >>> drop = TokenDropout(0.5)
+        >>> y = drop(torch.ones(1, 1000, 4))
+        >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())  # whole steps dropped or scaled
+        True
+    """
+
+    supports_masking = True
+
+    def __init__(self, rate: float, name: str | None = None) -> None:
+        super().__init__(name=name)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
+            raise ConfigError(f"{self.label}: `rate` must be a number in [0, 1), got {rate!r}")
+        self.rate = rate
+
+    def expected_shape(self, shape: tuple[int, ...]) -> tuple[int | None, ...]:
+        return (None,) * len(shape)
+
+    def call(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if not self.training or self.rate == 0.0:
+            return x
+        keep = torch.rand(x.shape[:-1] + (1,), device=x.device) >= self.rate  # (B, T, 1)
+        return x * keep.to(x.dtype) / (1.0 - self.rate)
 
 
 class Flatten(Layer):

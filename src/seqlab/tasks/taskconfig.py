@@ -14,10 +14,41 @@ from typing import TypeVar
 
 import pydantic
 import yaml
+from pydantic import model_validator
 
+from seqlab.configbase import Strict
 from seqlab.errors import ConfigError, describe_validation
 
 C = TypeVar("C", bound=pydantic.BaseModel)
+
+
+def _merge(defaults: dict, given: dict) -> dict:
+    """``given`` over ``defaults``, recursively for nested mappings; a given None replaces a section."""
+    out = dict(defaults)
+    for key, value in given.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+class TaskConfig(Strict):
+    """A task config whose sections (``train``, ``optimizer``, ...) default to task-specific settings.
+
+    A section given in part (``train: {epochs: 3}``, or ``--epochs 3``) is merged over the task's
+    default for that section, not over the section class's own defaults: the text task's early
+    stopping and batch size survive ``--epochs 3``.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_over_task_defaults(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if isinstance(default, pydantic.BaseModel) and isinstance(data.get(name), dict):
+                data[name] = _merge(default.model_dump(mode="json", exclude_unset=True), data[name])
+        return data
 
 
 def model_by_name(value: object, names: tuple[str, ...]) -> object:

@@ -91,7 +91,7 @@ def test_empty_text_at_prediction_warns_and_gets_a_defined_output(rows, tmp_path
 
 
 def test_config_errors_name_the_key(tmp_path):
-    with pytest.raises(Exception, match="unknown model 'transformer'"):
+    with pytest.raises(ValueError, match="unknown model 'transformer'"):
         TextConfig(data={"path": "x.tsv"}, model="transformer")
     from seqlab.tasks.text.config import build_config
 
@@ -99,3 +99,7 @@ def test_config_errors_name_the_key(tmp_path):
         build_config(None, ["model.unitz=3"], data="x.tsv", model="bilstm")
     with pytest.raises(ConfigError, match="data.truncation"):
         build_config(None, [], data="x.tsv", truncation="middle")
+    with pytest.raises(ConfigError, match="pretrained word vectors need tokenizer 'word'"):
+        build_config(None, [], data="x.tsv", tokenizer="bpe", vectors="glove.txt")
+    with pytest.raises(ConfigError, match="pooling: the cnn pools by max over time"):
+        build_config(None, ["model.pooling=mean"], data="x.tsv", model="cnn")

@@ -23,7 +23,8 @@ from torch import nn
 
 from seqlab.errors import ShapeError
 from seqlab.layers import GRU, LSTM, Conv1D, Dense, Dropout, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, SimpleRNN
-from seqlab.layers.attention import AttentionPooling, TokenDropout
+from seqlab.layers.attention import AttentionPooling
+from seqlab.layers.core import TokenDropout
 from seqlab.models.text.config import ClassifierConfig, TextShape
 
 _CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}

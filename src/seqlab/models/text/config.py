@@ -36,10 +36,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqlab.configbase import Strict
-from seqlab.errors import ConfigError
 
 ModelName = Literal["lstm", "gru", "rnn", "bilstm", "bigru", "cnn", "cnn-lstm"]
 MODEL_NAMES: tuple[str, ...] = ModelName.__args__
@@ -79,16 +78,19 @@ class ClassifierConfig(Strict):
     filters: int = Field(100, ge=1, description="filters per kernel size (cnn), or of the conv layer (cnn-lstm)")
     kernel_sizes: list[int] = Field(default_factory=lambda: [3, 4, 5], description="n-gram widths (cnn)")
 
+    @model_validator(mode="after")
+    def _combination(self) -> ClassifierConfig:
+        if self.name == "cnn" and self.pooling not in (None, "max"):
+            raise ValueError(f"pooling: the cnn pools by max over time, got {self.pooling!r}")
+        if not self.kernel_sizes or any(k < 1 for k in self.kernel_sizes):
+            raise ValueError(f"kernel_sizes must be positive integers, got {self.kernel_sizes}")
+        return self
+
     def resolved(self) -> ClassifierConfig:
-        """A copy with every None replaced by the model's default; checks the combination."""
+        """A copy with every None replaced by the model's default."""
         defaults = MODEL_DEFAULTS[self.name]
         update = {k: defaults[k] for k in ("num_layers", "bidirectional", "pooling") if getattr(self, k) is None}
-        out = self.model_copy(update=update)
-        if self.name == "cnn" and out.pooling != "max":
-            raise ConfigError(f"model.pooling: the cnn pools by max over time, got {out.pooling!r}")
-        if not out.kernel_sizes or any(k < 1 for k in out.kernel_sizes):
-            raise ConfigError(f"model.kernel_sizes must be positive integers, got {out.kernel_sizes}")
-        return out
+        return self.model_copy(update=update)
 
     @property
     def cell(self) -> str | None:

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
-from seqlab.tasks.taskconfig import build_task_config, load_task_config, model_by_name, parse_task_config
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name, parse_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig, _Strict
 
 Features = Literal["M", "S", "MS"]
@@ -77,7 +77,7 @@ class ForecastData(_Strict):
         return value
 
 
-class ForecastConfig(_Strict):
+class ForecastConfig(TaskConfig):
     """Everything a forecasting run needs; saved as ``config.yaml`` in the run directory.
 
     The training defaults are the ones chosen on ETTh1's validation split (see BENCHMARKS.md):

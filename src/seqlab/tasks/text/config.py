@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqlab.configbase import Strict
 from seqlab.models.text import MODEL_NAMES, ClassifierConfig
-from seqlab.tasks.taskconfig import build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig
 
 
@@ -63,8 +63,14 @@ class TextData(Strict):
     vectors: str | None = None
     bucketing: bool = True
 
+    @model_validator(mode="after")
+    def _vectors_need_words(self) -> TextData:
+        if self.vectors is not None and self.tokenizer != "word":
+            raise ValueError(f"vectors: pretrained word vectors need tokenizer 'word', not {self.tokenizer!r}")
+        return self
 
-class TextConfig(Strict):
+
+class TextConfig(TaskConfig):
     """Everything a text-classification run needs; saved as ``config.yaml`` in the run directory.
 
     Training defaults: cross-entropy, Adam at 1e-3, batch 64, up to 10 epochs with early stopping

@@ -22,7 +22,8 @@ from seqlab.data.encoders import build_encoder, encoder_from_dict
 from seqlab.data.text import TextTable, empty_rows
 from seqlab.data.text_split import carve_validation
 from seqlab.data.textsets import eval_split, is_text_dataset, read_text_source
-from seqlab.errors import ConfigError, DataError
+from seqlab.data.vectors import read_word_vectors
+from seqlab.errors import DataError
 from seqlab.tasks.text.config import TextData
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class TextSetup:
     encoder: object
     splits: dict[str, Encoded]
     info: dict = field(default_factory=dict)
+    vectors: np.ndarray | None = None  # (V, D) pretrained rows of the vocabulary, when data.vectors is set
 
     def dataset(self, split: str) -> TokenDataset:
         part = self.splits[split]
@@ -114,7 +116,7 @@ def encode_texts(texts: list[str], encoder, max_len: int, truncation: str) -> tu
     """Token ids of each text, truncated, and how many were cut; an empty encoding becomes one unknown token (id 1)."""
     ids = encoder.encode_batch(texts)
     long = sum(len(seq) > max_len for seq in ids)
-    return [truncate(seq, max_len, truncation) or [1] for seq in ids], long
+    return [truncate(seq, max_len, truncation) or [encoder.unk_id] for seq in ids], long
 
 
 def _say_truncated(counts: dict[str, int], totals: dict[str, int], max_len: int, truncation: str) -> None:
@@ -174,8 +176,6 @@ def prepare_text(data: TextData, base: Path | None = None, seed: int = 0) -> Tex
         test_spec = f"{data.path}:{eval_split(data.path)}"
     if test_spec is not None:
         test = read_labelled(test_spec, data, base, split="test")
-    if data.vectors is not None and data.tokenizer != "word":
-        raise ConfigError("data.vectors: pretrained word vectors need tokenizer 'word'")
     encoder = build_encoder(data.tokenizer, train.texts, min_freq=data.min_freq, max_size=data.max_vocab,
                             vocab_size=data.vocab_size, lowercase=data.lowercase)
     splits, cut = {}, {}
@@ -187,7 +187,28 @@ def prepare_text(data: TextData, base: Path | None = None, seed: int = 0) -> Tex
     _say_truncated(cut, {k: len(v.texts) for k, v in splits.items()}, data.max_len, data.truncation)
     info.update({f"{k}_texts": len(v.texts) for k, v in splits.items()})
     info["vocab_size"] = encoder.vocab_size
-    return TextSetup(data=data, labels=labels, encoder=encoder, splits=splits, info=info)
+    vectors = None
+    if data.vectors is not None:
+        vectors, found = read_word_vectors(resolve_path(data.vectors, base), encoder.token_list())
+        info["vectors_found"] = found
+        log.info("%s: %d of %d vocabulary words found", data.vectors, found, encoder.vocab_size)
+    return TextSetup(data=data, labels=labels, encoder=encoder, splits=splits, info=info, vectors=vectors)
+
+
+def resolve_path(path: str, base: Path | None) -> Path:
+    """A user path, relative to ``base`` (a config file's folder) when given, made absolute."""
+    p = Path(path).expanduser()
+    return (p if p.is_absolute() or base is None else base / p).resolve()
+
+
+def absolute_paths(data: TextData, base: Path | None) -> TextData:
+    """``data`` with its file paths absolute (built-in names kept), so a saved config works from anywhere."""
+    update = {}
+    for key in ("path", "val_path", "test_path", "vectors"):
+        value = getattr(data, key)
+        if value is not None and not (key != "vectors" and is_text_dataset(value)):
+            update[key] = str(resolve_path(value, base))
+    return data.model_copy(update=update)
 
 
 def encode_for_run(texts: list[str], preprocessing: dict) -> list[list[int]]:

@@ -2,7 +2,8 @@
 
 Computed with ``torchmetrics.functional`` from class ids. Precision of a class that is never
 predicted is 0 (torchmetrics' ``zero_division`` default), so a model that ignores a class pays
-for it in macro-F1.
+for it in macro-F1. Macro-F1 averages over the classes that occur in the truth or the predictions
+(as scikit-learn does): a class absent from both, say from a small evaluation file, is left out.
 
 Example:
     >>> import numpy as np
@@ -30,10 +31,10 @@ def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, labels: list[s
     precision = multiclass_precision(p, t, C, average=None)
     recall = multiclass_recall(p, t, C, average=None)
     f1 = multiclass_f1_score(p, t, C, average=None)
-    support = torch.bincount(t, minlength=C)
+    support = torch.bincount(t, minlength=C)  # (C,)
     return {
         "accuracy": float((p == t).double().mean()),
-        "macro_f1": float(f1.double().mean()),
+        "macro_f1": float(f1[(support > 0) | (torch.bincount(p, minlength=C) > 0)].double().mean()),
         "per_class": {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
                              "f1": round(float(f1[i]), 4), "support": int(support[i])}
                       for i, name in enumerate(labels)},

@@ -14,6 +14,7 @@ A text run directory holds::
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import shutil
 import time
@@ -25,13 +26,14 @@ import yaml
 
 from seqlab.data.batching import TokenDataset
 from seqlab.errors import DataError, RunDirError
+from seqlab.jsonsafe import json_safe
 from seqlab.models import io
 from seqlab.models.text import ClassifierConfig, TextClassifier, TextShape, build_classifier
 from seqlab.models.text.ensemble import EnsembleClassifier
 from seqlab.tasks.rundir import CONFIG_FILE, check_out, existing_run_dir, replace_run
 from seqlab.tasks.text.config import TextConfig, load_text_config
-from seqlab.tasks.text.data import (TextSetup, encode_for_run, label_ids, make_loader, prepare_text,
-                                    read_labelled)
+from seqlab.tasks.text.data import (TextSetup, absolute_paths, encode_for_run, label_ids, make_loader,
+                                    prepare_text, read_labelled)
 from seqlab.tasks.text.metrics import classification_scores, plot_confusion
 from seqlab.training import engine
 
@@ -40,6 +42,7 @@ MODEL_FILE, WEIGHTS_FILE = "model.json", "weights.safetensors"
 PREPROCESSING_FILE, METRICS_FILE, CONFUSION_FILE = "preprocessing.json", "metrics.json", "confusion.png"
 EVAL_BATCH = 256
 LOSS = "sparse_categorical_crossentropy"
+MAX_PLOTTED_CLASSES = 100
 
 
 # --------------------------------------------------------------------------------------------
@@ -51,9 +54,12 @@ def fit_model(config: TextConfig, model: ClassifierConfig, setup: TextSetup,
     """Build ``model`` for ``setup`` and train it with the engine; returns it and a summary."""
     if config.train.seed is not None:
         torch.manual_seed(config.train.seed)  # initial weights, before the engine seeds training
+    if setup.vectors is not None:  # the embedding takes the vectors' size, whatever the model's default
+        model = model.model_copy(update={"embed_dim": int(setup.vectors.shape[1])})
     net = build_classifier(model, TextShape(setup.encoder.vocab_size, len(setup.labels)))
-    if setup.data.vectors is not None:
-        _load_vectors(net, setup)
+    if setup.vectors is not None:
+        with torch.no_grad():
+            net.embedding.weight.copy_(torch.as_tensor(setup.vectors))
     train_config = config.train.model_copy(update={"progress": progress})
     started = time.perf_counter()
     history = engine.fit(
@@ -63,18 +69,6 @@ def fit_model(config: TextConfig, model: ClassifierConfig, setup: TextSetup,
     summary = {"model": net.config.name, "parameters": sum(p.numel() for p in net.parameters()),
                "epochs": len(history.epoch), "train_seconds": round(time.perf_counter() - started, 2)}
     return net, summary
-
-
-def _load_vectors(net: TextClassifier, setup: TextSetup) -> None:
-    from seqlab.data.vectors import read_word_vectors
-
-    matrix, found = read_word_vectors(setup.data.vectors, setup.encoder.vocabulary.tokens)
-    if matrix.shape[1] != net.config.embed_dim:
-        raise DataError(f"{setup.data.vectors}: vectors have {matrix.shape[1]} dimensions but model.embed_dim is "
-                        f"{net.config.embed_dim}; pass --set model.embed_dim={matrix.shape[1]}")
-    with torch.no_grad():
-        net.embedding.weight.copy_(torch.as_tensor(matrix))
-    log.info("%s: %d of %d vocabulary words found", setup.data.vectors, found, setup.encoder.vocab_size)
 
 
 def predict_proba(net: TextClassifier, ids: list[list[int]], bucketing: bool = True) -> np.ndarray:
@@ -120,7 +114,8 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
 
     out = Path(out)
     check_out(out, overwrite, resume_hint=False)
-    setup = prepare_text(config.data, base, seed=config.train.seed or 0)
+    config = config.model_copy(update={"data": absolute_paths(config.data, base)})
+    setup = prepare_text(config.data, None, seed=config.train.seed or 0)
     work = io.temp_dir_beside(out)
     try:
         if config.model == "auto":
@@ -151,8 +146,12 @@ def save_run(work: Path, config: TextConfig, net: TextClassifier, setup: TextSet
     io.write_json(work / MODEL_FILE, model_description(net))
     io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
     io.write_json(work / METRICS_FILE, result)
-    plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
-                   title=f"{model_name(net)} on {head} ({result['texts']} texts)")
+    if len(setup.labels) <= MAX_PLOTTED_CLASSES:
+        plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
+                       title=f"{model_name(net)} on {head} ({result['texts']} texts)")
+    else:
+        log.warning("%d classes: confusion.png left out (at most %d are drawn); metrics.json has the matrix",
+                    len(setup.labels), MAX_PLOTTED_CLASSES)
 
 
 def model_name(net: TextClassifier | EnsembleClassifier) -> str:
@@ -197,18 +196,35 @@ def load_run(run_dir: str | Path) -> tuple[TextConfig, TextClassifier, dict]:
     return config, net, state
 
 
-def evaluate(run_dir: str | Path, data: str | None = None, *, confusion: str | Path | None = None) -> dict:
-    """Score a run's model on labelled texts: ``data`` (a path or built-in name) or the run's own test split.
+def _columns(spec: str, given: tuple[str | None, str | None], state: dict) -> tuple[str | None, str | None]:
+    """The columns to read ``spec`` with: those given, else none for a built-in (it knows its own), else the run's."""
+    from seqlab.data.textsets import is_text_dataset
+
+    if given != (None, None) or is_text_dataset(spec):
+        return given
+    return state["text_col"], state["label_col"]
+
+
+def evaluate(run_dir: str | Path, data: str | None = None, *, text_col: str | None = None,
+             label_col: str | None = None, confusion: str | Path | None = None) -> dict:
+    """Score a run's model on labelled texts: ``data`` (a path or built-in name) or the run's own test data.
 
     A built-in name without a split (``sst2``) means its evaluation split (SST-2 dev, IMDB test).
+    Columns default to the run's for a file (a built-in knows its own).
     """
     from seqlab.data.textsets import eval_split, is_text_dataset
 
     config, net, state = load_run(run_dir)
-    spec = data if data is not None else (config.data.test_path or config.data.path)
+    spec = data if data is not None else config.data.test_path
+    if spec is None:
+        if not is_text_dataset(config.data.path):
+            raise DataError(f"{run_dir}: the run was trained on {config.data.path} without a test file; "
+                            "pass --data with labelled texts to score it on")
+        spec = config.data.path
     if is_text_dataset(spec) and ":" not in spec:
         spec = f"{spec}:{eval_split(spec)}"
-    d = config.data.model_copy(update={"text_col": state["text_col"], "label_col": state["label_col"]})
+    cols = _columns(spec, (text_col, label_col), state)
+    d = config.data.model_copy(update={"text_col": cols[0], "label_col": cols[1]})
     table = read_labelled(spec, d, None, split="test")
     y = label_ids(table, state["labels"])
     probs = predict_proba(net, encode_for_run(table.texts, state))
@@ -221,7 +237,7 @@ def evaluate(run_dir: str | Path, data: str | None = None, *, confusion: str | P
 
 def predict_texts(run_dir: str | Path, texts: list[str]) -> list[dict]:
     """``{"label", "probabilities": {name: p}}`` for each text. An empty text gets a warning and the
-    prediction for a text of one unknown token (a defined output, so lines stay aligned)."""
+    prediction for a text of one unknown token (a defined output, so lines stay aligned), marked ``"empty": true``."""
     _, net, state = load_run(run_dir)
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
@@ -232,3 +248,40 @@ def predict_texts(run_dir: str | Path, texts: list[str]) -> list[dict]:
     return [{"label": names[int(p.argmax())], "probabilities": {n: round(float(v), 6) for n, v in zip(names, p)},
              **({"empty": True} if not t.strip() else {})}
             for t, p in zip(texts, probs)]
+
+
+def read_inputs(source: str | Path, run_dir: str | Path, text_col: str | None = None) -> list[str]:
+    """Texts to label from a .txt file (one per line, empty lines kept), a CSV/TSV/JSONL (the run's text
+    column unless ``text_col``) or a folder of .txt files."""
+    from seqlab.data.text import read_labelled_texts
+
+    state = io.read_json(existing_run_dir(run_dir) / PREPROCESSING_FILE)
+    table = read_labelled_texts(source, text_col=text_col or state.get("text_col"), labelled=False)
+    if not table.texts:
+        raise DataError(f"{source}: no texts to label")
+    return table.texts
+
+
+def decode_lines(raw: bytes, source: str = "<stdin>") -> list[str]:
+    """UTF-8 bytes (stdin) to one text per line; a byte that is not UTF-8 is an error naming the line."""
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    out = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            out.append(line.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{source}: line {number} is not UTF-8 text (byte {exc.start + 1}: {exc.reason})") from None
+    if not out:
+        raise DataError(f"{source}: no texts to label")
+    return out
+
+
+def predict(run_dir: str | Path, texts: list[str], out: str | Path | None = None) -> list[dict]:
+    """Label ``texts``; each record is ``{"text", "label", "probabilities"}``. With ``out``, also writes
+    them as JSON lines, atomically."""
+    records = [{"text": t, **p} for t, p in zip(texts, predict_texts(run_dir, texts))]
+    if out is not None:
+        io.atomic_write_text(out, "".join(json.dumps(json_safe(r)) + "\n" for r in records))
+    return records
