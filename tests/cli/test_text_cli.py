@@ -16,20 +16,26 @@ def _json(result) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_train_evaluate_predict(shared_data, tmp_path):
-    lines = (shared_data / "sst2" / "train.tsv").read_text(encoding="utf-8").splitlines()[:2001]
-    data = tmp_path / "reviews.csv"  # a CSV with other column names, as a user's own file would have
-    data.write_text("review,sentiment\n" + "\n".join('"' + l.rsplit("\t", 1)[0].strip().replace('"', '""') + '",'
-                                                    + ("pos" if l.endswith("1") else "neg") for l in lines[1:]) + "\n",
+def _csv(lines: list[str], path):
+    """SST-2 rows as a CSV with other column names and label names, as a user's own file would have."""
+    path.write_text("review,sentiment\n" + "\n".join('"' + l.rsplit("\t", 1)[0].strip().replace('"', '""') + '",'
+                                                    + ("pos" if l.endswith("1") else "neg") for l in lines) + "\n",
                     encoding="utf-8")
+    return path
+
+
+def test_train_evaluate_predict(shared_data, tmp_path):
+    data = _csv((shared_data / "sst2" / "train.tsv").read_text(encoding="utf-8").splitlines()[1:4001],
+                tmp_path / "reviews.csv")
+    dev = _csv((shared_data / "sst2" / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:], tmp_path / "dev.csv")
     out = tmp_path / "run"
     trained = _json(runner.invoke(app, ["text", "train", "--data", str(data), "--text-col", "review", "--label-col",
                                         "sentiment", "--model", "cnn", "--epochs", "2", "--set", "model.embed_dim=16",
                                         "--out", str(out), "--json"]))
     assert trained["split"] == "val" and set(trained["per_class"]) == {"neg", "pos"}
-    evaluated = _json(runner.invoke(app, ["text", "evaluate", str(out), "--data", str(data), "--json"]))
+    evaluated = _json(runner.invoke(app, ["text", "evaluate", str(out), "--data", str(dev), "--json"]))
     assert {"accuracy", "macro_f1", "per_class", "confusion_matrix"} <= set(evaluated)
-    assert 0.5 < evaluated["accuracy"] <= 1.0
+    assert evaluated["texts"] == 872 and evaluated["accuracy"] > 0.6  # majority class: 0.51
     texts = tmp_path / "new.txt"
     texts.write_text("a gorgeous , witty , seductive movie .\nthe plot is nothing but boilerplate clichés\n",
                      encoding="utf-8")
@@ -40,7 +46,7 @@ def test_train_evaluate_predict(shared_data, tmp_path):
     assert all(r["label"] in ("neg", "pos") and abs(sum(r["probabilities"].values()) - 1) < 1e-5 for r in rows)
     piped = runner.invoke(app, ["text", "predict", str(out), "-"], input="dull and lifeless\n")
     assert piped.exit_code == 0 and json.loads(piped.stdout)["label"] in ("neg", "pos")
-    table = runner.invoke(app, ["text", "evaluate", str(out), "--data", str(data)])
+    table = runner.invoke(app, ["text", "evaluate", str(out), "--data", str(dev)])
     assert table.exit_code == 0 and "macro-F1" in table.stdout
 
 

@@ -103,3 +103,21 @@ def test_config_errors_name_the_key(tmp_path):
         build_config(None, [], data="x.tsv", tokenizer="bpe", vectors="glove.txt")
     with pytest.raises(ConfigError, match="pooling: the cnn pools by max over time"):
         build_config(None, ["model.pooling=mean"], data="x.tsv", model="cnn")
+
+
+def test_epochs_keep_the_task_training_defaults():
+    from seqlab.tasks.text.config import build_config
+
+    config = build_config(None, [], data="x.tsv", epochs=3)
+    assert config.train.epochs == 3 and config.train.batch_size == 64 and config.train.gradient_clip_val == 5.0
+    assert config.train.early_stopping.monitor == "val_accuracy" and config.train.early_stopping.patience == 2
+    config = build_config(None, ["train.early_stopping.patience=4"], data="x.tsv")
+    assert config.train.early_stopping.monitor == "val_accuracy" and config.train.early_stopping.patience == 4
+
+
+def test_evaluate_needs_data_when_the_run_has_no_test_file(rows, tmp_path):
+    train = _write(tmp_path / "train.tsv", rows)
+    run.train(TextConfig(data={"path": str(train)}, model={"name": "cnn", "embed_dim": 8, "filters": 4},
+                         train={"epochs": 1}), tmp_path / "run")
+    with pytest.raises(DataError, match="without a test file; pass --data"):
+        run.evaluate(tmp_path / "run")

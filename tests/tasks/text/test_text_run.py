@@ -25,15 +25,15 @@ def sst2_slice(shared_data, tmp_path_factory):
     return folder / "train.tsv", shared_data / "sst2" / "dev.tsv"
 
 
-def _config(train, dev, name, **model) -> TextConfig:
+def _config(train, dev, name, epochs: int = 3, **model) -> TextConfig:
     return TextConfig(data={"path": str(train), "test_path": str(dev)}, model={"name": name, **SMALL, **model},
-                      train={"epochs": 3})
+                      train={"epochs": epochs})
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_family_learns_sst2_above_the_majority_class(sst2_slice, tmp_path, name):
     train, dev = sst2_slice
-    result = run.train(_config(train, dev, name), tmp_path / "run")
+    result = run.train(_config(train, dev, name, epochs=6 if name == "rnn" else 3), tmp_path / "run")  # Elman is slow to learn
     majority = result["baselines"]["majority_class"]["accuracy"]
     assert result["split"] == "test" and result["texts"] == 872
     assert result["accuracy"] > majority + 0.08, (name, result["accuracy"], majority)
@@ -92,8 +92,73 @@ def test_auto_tries_its_candidates_and_keeps_the_best_on_validation(sst2_slice, 
                        tmp_path / "run")
     sel = result["selection"]
     assert [r["model"] for r in sel["candidates"]] == ["bilstm", "cnn"]
-    best_single = max(r["val_accuracy"] for r in sel["candidates"])
-    assert sel["ensemble_val_accuracy"] >= best_single
     assert result["model"] == "+".join(sel["chosen"])
-    again = run.evaluate(tmp_path / "run", str(dev))  # an ensemble saves and loads too
+    assert result["val"]["accuracy"] == pytest.approx(sel["ensemble_val_accuracy"])  # the chosen model's own score
+    _, net, _ = run.load_run(tmp_path / "run")  # an ensemble saves and loads too
+    setup = prepare_text(TextConfig(data={"path": str(train), "test_path": str(dev)}).data)
+    assert run.score(net, setup, "val")["accuracy"] == pytest.approx(sel["ensemble_val_accuracy"])
+    again = run.evaluate(tmp_path / "run", str(dev))
     assert again["accuracy"] == result["accuracy"]
+
+
+def test_auto_candidates_follow_the_corpus_size(sst2_slice, monkeypatch):
+    from seqlab.tasks.text import select
+
+    train, dev = sst2_slice
+    setup = prepare_text(TextConfig(data={"path": str(train)}).data)
+    assert [(c.name, c.pooling) for c in select.candidates(setup)] == select.RECURRENT
+    monkeypatch.setattr(select, "SMALL_CORPUS", 100)
+    assert len(select.candidates(setup)) == 2
+    monkeypatch.setattr(select, "LARGE_CORPUS", 1000)
+    assert [c.name for c in select.candidates(setup)] == ["cnn"]
+
+
+def test_subword_run_reloads_to_identical_predictions(sst2_slice, tmp_path):
+    train, dev = sst2_slice
+    config = TextConfig(data={"path": str(train), "tokenizer": "bpe", "vocab_size": 2000},
+                        model={"name": "gru", **SMALL}, train={"epochs": 1})
+    result = run.train(config, tmp_path / "run")
+    texts = ["an unflinchingly bleak film", "charming and often affecting"]
+    setup = prepare_text(config.data)
+    _, net, state = run.load_run(tmp_path / "run")
+    assert state["encoder"]["kind"] == "bpe"
+    assert run.score(net, setup, "val")["accuracy"] == pytest.approx(result["accuracy"])
+    assert run.predict_texts(tmp_path / "run", texts) == run.predict_texts(tmp_path / "run", texts)
+
+
+def test_pretrained_vectors_start_the_embedding(bilstm_run, sst2_slice, tmp_path):
+    """Vectors written from one run's trained embedding (GloVe text format) start another run's."""
+    out, _ = bilstm_run
+    _, net, state = run.load_run(out)
+    from seqlab.data.encoders import encoder_from_dict
+
+    tokens = encoder_from_dict(state["encoder"]).token_list()
+    weights = net.embedding.weight.detach().numpy()
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("".join(f"{t} " + " ".join(f"{v:.6f}" for v in weights[i]) + "\n"
+                               for i, t in enumerate(tokens) if i > 1), encoding="utf-8")
+    train, dev = sst2_slice
+    config = TextConfig(data={"path": str(train), "vectors": str(vectors)}, model={"name": "gru", "units": 8},
+                        train={"epochs": 1})
+    setup = prepare_text(config.data)
+    assert setup.info["vectors_found"] == len(tokens) - 2
+    new, _ = run.fit_model(config.model_copy(update={"train": config.train.model_copy(update={"epochs": 1})}),
+                           config.model, setup)
+    assert new.embedding.weight.shape[1] == weights.shape[1] == 32  # embed_dim follows the vectors
+    word = setup.encoder.token_list().index("film")
+    before = setup.vectors[word]
+    assert np.allclose(before, weights[tokens.index("film")], atol=1e-6)
+
+
+def test_folder_per_label_layout(shared_data, tmp_path):
+    lines = (shared_data / "sst2" / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for i, line in enumerate(lines):
+        text, label = line.rsplit("\t", 1)
+        folder = tmp_path / "reviews" / ("pos" if label == "1" else "neg")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}.txt").write_text(text, encoding="utf-8")
+    result = run.train(TextConfig(data={"path": str(tmp_path / "reviews")}, model={"name": "cnn", **SMALL},
+                                  train={"epochs": 2}), tmp_path / "run")
+    assert set(result["per_class"]) == {"neg", "pos"} and result["split"] == "val"
+    scored = run.evaluate(tmp_path / "run", str(tmp_path / "reviews"), confusion=tmp_path / "cm.png")
+    assert scored["texts"] == 872 and (tmp_path / "cm.png").read_bytes()[:4] == b"\x89PNG"
