@@ -110,7 +110,7 @@ def test_epochs_keep_the_task_training_defaults():
 
     config = build_config(None, [], data="x.tsv", epochs=3)
     assert config.train.epochs == 3 and config.train.batch_size == 64 and config.train.gradient_clip_val == 5.0
-    assert config.train.early_stopping.monitor == "val_accuracy" and config.train.early_stopping.patience == 2
+    assert config.train.early_stopping.monitor == "val_accuracy" and config.train.early_stopping.patience == 3
     config = build_config(None, ["train.early_stopping.patience=4"], data="x.tsv")
     assert config.train.early_stopping.monitor == "val_accuracy" and config.train.early_stopping.patience == 4
 

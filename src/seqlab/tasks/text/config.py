@@ -73,15 +73,16 @@ class TextData(Strict):
 class TextConfig(TaskConfig):
     """Everything a text-classification run needs; saved as ``config.yaml`` in the run directory.
 
-    Training defaults: cross-entropy, Adam at 1e-3, batch 64, up to 10 epochs with early stopping
-    on the validation accuracy (patience 2, best epoch restored), gradient norm clipped at 5.
+    Training defaults (chosen on SST-2's validation split, where the recurrent models peak after
+    4-6 epochs): cross-entropy, Adam at 1e-3, batch 64, up to 6 epochs with early stopping on the
+    validation accuracy (patience 3, best epoch restored), gradient norm clipped at 5.
     """
 
     data: TextData
     model: ClassifierConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=1e-3)
-    train: TrainConfig = TrainConfig(epochs=10, batch_size=64, gradient_clip_val=5.0,
-                                     early_stopping=EarlyStoppingConfig(monitor="val_accuracy", mode="max", patience=2))
+    train: TrainConfig = TrainConfig(epochs=6, batch_size=64, gradient_clip_val=5.0,
+                                     early_stopping=EarlyStoppingConfig(monitor="val_accuracy", mode="max", patience=3))
 
     @field_validator("model", mode="before")
     @classmethod
