@@ -61,7 +61,7 @@ class KimCNN(nn.Module):
 
 
 class TextClassifier(nn.Module):
-    """Embedding -> token dropout -> dropout -> encoder (recurrent, Kim CNN, or conv + recurrent) -> pooling -> dropout -> Dense.
+    """Embedding -> token dropout -> encoder (recurrent, Kim CNN, or conv + recurrent) -> pooling -> dropout -> Dense.
 
     Attributes:
         config: the resolved ClassifierConfig. shape: the TextShape it was built for.
@@ -72,11 +72,7 @@ class TextClassifier(nn.Module):
         self.config, self.shape = config, shape
         c = config
         self.embedding = Embedding(shape.vocab_size, c.embed_dim, padding_idx=0)
-        with torch.no_grad():  # N(0, 1), torch.nn.Embedding's init: on SST-2 it beat Keras' U(-0.05, 0.05) on validation
-            nn.init.normal_(self.embedding.weight)
-            self.embedding.weight[0].zero_()
         self.token_dropout = TokenDropout(c.embed_dropout)
-        self.embed_dropout = Dropout(c.dropout)
         width = c.embed_dim
         self.conv = self.cnn = self.rnn = None
         if c.name == "cnn":
@@ -104,7 +100,7 @@ class TextClassifier(nn.Module):
         if ids.ndim != 2 or lengths.shape != ids.shape[:1]:
             raise ShapeError(f"TextClassifier expects ids (B, T) and lengths (B,), got {tuple(ids.shape)} "
                              f"and {tuple(lengths.shape)}")
-        e = self.embed_dropout(self.token_dropout(self.embedding(ids)))  # (B, T, E): word dropout, then feature dropout
+        e = self.token_dropout(self.embedding(ids))  # (B, T, E)
         if self.cnn is not None:
             h = self.cnn(e, lengths)  # (B, F * kernels)
         else:
