@@ -3,13 +3,10 @@
 The server stands in for the ETDataset repository: it serves a copy of the real ETTh1.csv under
 the name ETTm1.csv, and the tests set the checksum that copy must have."""
 
-import functools
 import hashlib
 import shutil
 import socket
-import threading
 from dataclasses import replace
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,34 +22,12 @@ ETTH1 = DATA / "ett" / "ETTh1.csv"
 ETTH1_MD5 = "md5:" + hashlib.md5(ETTH1.read_bytes()).hexdigest()
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    requests: list[str]
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        self.requests.append(self.path)
-        super().do_GET()
-
-    def log_message(self, *args):  # keep test output quiet
-        pass
-
-
 @pytest.fixture
-def server(tmp_path):
-    """(base URL, served folder, list of requested paths) of a server on 127.0.0.1."""
-    served = tmp_path / "served"
-    served.mkdir()
+def server(file_server):
+    """(base URL, served folder, list of requested paths), serving a copy of ETTh1 as ETTm1.csv."""
+    base, served, requests = file_server
     shutil.copyfile(ETTH1, served / "ETTm1.csv")
-    requests: list[str] = []
-    handler = type("Handler", (_Handler,), {"requests": requests})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(served)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", served, requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    return base, served, requests
 
 
 @pytest.fixture

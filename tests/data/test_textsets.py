@@ -2,14 +2,11 @@
 HTTP server on 127.0.0.1 (tests never touch the internet) serving tiny hand-made copies whose md5
 the tests compute and patch in."""
 
-import functools
 import gzip
 import hashlib
 import io
 import tarfile
-import threading
 from dataclasses import replace
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -24,36 +21,14 @@ DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 FILES = Path(textsets.__file__).parent / "files"
 
 
-class _Handler(SimpleHTTPRequestHandler):
-    requests: list[str]
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        self.requests.append(self.path)
-        super().do_GET()
-
-    def log_message(self, *args):  # keep test output quiet
-        pass
-
-
 @pytest.fixture
-def server(tmp_path, monkeypatch):
+def server(file_server, tmp_path, monkeypatch):
     """(served folder, list of requested paths) of a server on 127.0.0.1 that $SEQLAB_DATA_URL
     points to, with the cache in tmp_path/cache."""
-    served = tmp_path / "served"
-    served.mkdir()
-    requests: list[str] = []
-    handler = type("Handler", (_Handler,), {"requests": requests})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(served)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    monkeypatch.setenv("SEQLAB_DATA_URL", f"http://127.0.0.1:{httpd.server_address[1]}/")
+    base, served, requests = file_server
+    monkeypatch.setenv("SEQLAB_DATA_URL", base + "/")
     monkeypatch.setenv("SEQLAB_CACHE", str(tmp_path / "cache"))
-    try:
-        yield served, requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+    return served, requests
 
 
 def _md5(data: bytes) -> str:

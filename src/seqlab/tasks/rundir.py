@@ -14,6 +14,7 @@ from seqlab.errors import RunDirError
 from seqlab.models import io
 
 CONFIG_FILE = "config.yaml"
+MODEL_FILE, WEIGHTS_FILE, PREPROCESSING_FILE = "model.json", "weights.safetensors", "preprocessing.json"
 
 
 def is_main_process() -> bool:
@@ -54,3 +55,29 @@ def existing_run_dir(path: str | Path) -> Path:
     if not (path / CONFIG_FILE).is_file():
         raise RunDirError(f"{path}: not a seqlab run directory ({CONFIG_FILE} is missing)")
     return path
+
+
+def load_trained(run_dir: str | Path, kind: str, command: str, build) -> tuple[Path, object, dict]:
+    """``(run_dir, net, preprocessing)`` of a complete run of ``kind``: the files checked, the network
+    ``build(model.json)`` makes with the saved weights loaded, in eval mode.
+
+    Raises:
+        RunDirError: a file is missing (the message names ``command``, the one that writes such a
+            run), the run is of another kind, or model.json cannot be built.
+    """
+    run_dir = existing_run_dir(run_dir)
+    for name in (MODEL_FILE, WEIGHTS_FILE, PREPROCESSING_FILE):
+        if not (run_dir / name).is_file():
+            raise RunDirError(f"{run_dir}: {name} is missing; not a complete `{command}` run")
+    spec = io.read_json(run_dir / MODEL_FILE)
+    state = io.read_json(run_dir / PREPROCESSING_FILE)
+    found = state.get("kind") if isinstance(state, dict) else None
+    if found != kind:
+        raise RunDirError(f"{run_dir / PREPROCESSING_FILE}: not a {kind} run (kind {found!r})")
+    try:
+        net = build(spec)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunDirError(f"{run_dir / MODEL_FILE}: unreadable model description ({exc})") from None
+    io.load_weights(net, run_dir / WEIGHTS_FILE)
+    net.eval()
+    return run_dir, net, state

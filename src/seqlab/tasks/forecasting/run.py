@@ -29,19 +29,19 @@ import yaml
 
 from seqlab.data.series import read_series
 from seqlab.data.windows import StandardScaler
-from seqlab.errors import DataError, RunDirError
+from seqlab.errors import DataError
 from seqlab.models import io
 from seqlab.models.forecast import BASELINES, ForecasterConfig, ForecastShape, Forecaster, build_forecaster
 from seqlab.tasks.forecasting.config import ForecastConfig, load_forecast_config
 from seqlab.tasks.forecasting.data import SeriesSetup, WindowDataset, history_inputs, prepare_series, unscale
 from seqlab.tasks.forecasting.metrics import forecast_metrics
 from seqlab.tasks.forecasting.plots import plot_forecast
-from seqlab.tasks.rundir import CONFIG_FILE, check_out, existing_run_dir, replace_run
+from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
+                                 load_trained, replace_run)
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
-MODEL_FILE, WEIGHTS_FILE = "model.json", "weights.safetensors"
-PREPROCESSING_FILE, METRICS_FILE, PLOT_FILE = "preprocessing.json", "metrics.json", "forecast.png"
+METRICS_FILE, PLOT_FILE = "metrics.json", "forecast.png"
 EVAL_BATCH = 512
 
 
@@ -184,24 +184,13 @@ def _plot_first_window(path: Path, net: Forecaster, setup: SeriesSetup) -> None:
 
 def load_run(run_dir: str | Path) -> tuple[ForecastConfig, Forecaster, dict]:
     """The config, the trained model and the preprocessing state of a forecasting run."""
-    run_dir = existing_run_dir(run_dir)
-    for name in (MODEL_FILE, WEIGHTS_FILE, PREPROCESSING_FILE):
-        if not (run_dir / name).is_file():
-            raise RunDirError(f"{run_dir}: {name} is missing; not a complete `seqlab forecast train` run")
-    config = load_forecast_config(run_dir / CONFIG_FILE)
-    spec = io.read_json(run_dir / MODEL_FILE)
-    state = io.read_json(run_dir / PREPROCESSING_FILE)
-    kind = state.get("kind") if isinstance(state, dict) else None
-    if kind != "forecast":
-        raise RunDirError(f"{run_dir / PREPROCESSING_FILE}: not a forecasting run (kind {kind!r})")
-    try:
-        shape = ForecastShape(**{**spec["shape"], "target_idx": tuple(spec["shape"]["target_idx"])})
-        net = build_forecaster(ForecasterConfig.model_validate(spec["config"]), shape)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RunDirError(f"{run_dir / MODEL_FILE}: unreadable model description ({exc})") from None
-    io.load_weights(net, run_dir / WEIGHTS_FILE)
-    net.eval()
-    return config, net, state
+    run_dir, net, state = load_trained(run_dir, "forecast", "seqlab forecast train", _build_described)
+    return load_forecast_config(run_dir / CONFIG_FILE), net, state
+
+
+def _build_described(spec: dict) -> Forecaster:
+    shape = ForecastShape(**{**spec["shape"], "target_idx": tuple(spec["shape"]["target_idx"])})
+    return build_forecaster(ForecasterConfig.model_validate(spec["config"]), shape)
 
 
 def evaluate(run_dir: str | Path, split: str = "test", data: str | None = None) -> dict:

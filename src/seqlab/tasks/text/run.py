@@ -25,12 +25,13 @@ import torch
 import yaml
 
 from seqlab.data.batching import TokenDataset
-from seqlab.errors import DataError, RunDirError
+from seqlab.errors import DataError
 from seqlab.jsonsafe import json_safe
 from seqlab.models import io
 from seqlab.models.text import ClassifierConfig, TextClassifier, TextShape, build_classifier
 from seqlab.models.text.ensemble import EnsembleClassifier
-from seqlab.tasks.rundir import CONFIG_FILE, check_out, existing_run_dir, replace_run
+from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
+                                 existing_run_dir, load_trained, replace_run)
 from seqlab.tasks.text.config import TextConfig, load_text_config
 from seqlab.tasks.text.data import (TextSetup, absolute_paths, encode_for_run, label_ids, make_loader,
                                     prepare_text, read_labelled)
@@ -38,8 +39,7 @@ from seqlab.tasks.text.metrics import classification_scores, plot_confusion
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
-MODEL_FILE, WEIGHTS_FILE = "model.json", "weights.safetensors"
-PREPROCESSING_FILE, METRICS_FILE, CONFUSION_FILE = "preprocessing.json", "metrics.json", "confusion.png"
+METRICS_FILE, CONFUSION_FILE = "metrics.json", "confusion.png"
 EVAL_BATCH = 256
 LOSS = "sparse_categorical_crossentropy"
 MAX_PLOTTED_CLASSES = 100
@@ -177,23 +177,8 @@ def build_described(spec: dict) -> TextClassifier | EnsembleClassifier:
 
 def load_run(run_dir: str | Path) -> tuple[TextConfig, TextClassifier, dict]:
     """The config, the trained model and the preprocessing state of a text run."""
-    run_dir = existing_run_dir(run_dir)
-    for name in (MODEL_FILE, WEIGHTS_FILE, PREPROCESSING_FILE):
-        if not (run_dir / name).is_file():
-            raise RunDirError(f"{run_dir}: {name} is missing; not a complete `seqlab text train` run")
-    config = load_text_config(run_dir / CONFIG_FILE)
-    spec = io.read_json(run_dir / MODEL_FILE)
-    state = io.read_json(run_dir / PREPROCESSING_FILE)
-    kind = state.get("kind") if isinstance(state, dict) else None
-    if kind != "text-classification":
-        raise RunDirError(f"{run_dir / PREPROCESSING_FILE}: not a text-classification run (kind {kind!r})")
-    try:
-        net = build_described(spec)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RunDirError(f"{run_dir / MODEL_FILE}: unreadable model description ({exc})") from None
-    io.load_weights(net, run_dir / WEIGHTS_FILE)
-    net.eval()
-    return config, net, state
+    run_dir, net, state = load_trained(run_dir, "text-classification", "seqlab text train", build_described)
+    return load_text_config(run_dir / CONFIG_FILE), net, state
 
 
 def _columns(spec: str, given: tuple[str | None, str | None], state: dict) -> tuple[str | None, str | None]:
