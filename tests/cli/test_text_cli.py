@@ -37,15 +37,21 @@ def test_train_evaluate_predict(shared_data, tmp_path):
     assert {"accuracy", "macro_f1", "per_class", "confusion_matrix"} <= set(evaluated)
     assert evaluated["texts"] == 872 and evaluated["accuracy"] > 0.6  # majority class: 0.51
     texts = tmp_path / "new.txt"
-    texts.write_text("a gorgeous , witty , seductive movie .\nthe plot is nothing but boilerplate clichés\n",
+    texts.write_text("a gorgeous , witty , seductive movie .\n\nthe plot is nothing but boilerplate clichés\n",
                      encoding="utf-8")
     predicted = runner.invoke(app, ["text", "predict", str(out), str(texts)])
     assert predicted.exit_code == 0, predicted.output
     rows = [json.loads(line) for line in predicted.stdout.strip().splitlines()]
-    assert [r["text"] for r in rows] == texts.read_text(encoding="utf-8").splitlines()
+    assert [r["text"] for r in rows] == texts.read_text(encoding="utf-8").splitlines()  # the empty line too
+    assert rows[1].get("empty") is True and "empty" not in rows[0]
     assert all(r["label"] in ("neg", "pos") and abs(sum(r["probabilities"].values()) - 1) < 1e-5 for r in rows)
     piped = runner.invoke(app, ["text", "predict", str(out), "-"], input="dull and lifeless\n")
     assert piped.exit_code == 0 and json.loads(piped.stdout)["label"] in ("neg", "pos")
+    bad = runner.invoke(app, ["text", "predict", str(out), "-"], input=b"fine\ncaf\xe9 au lait\n")
+    assert bad.exit_code == 2 and "<stdin>: line 2 is not UTF-8" in bad.output
+    written = tmp_path / "out.jsonl"
+    assert runner.invoke(app, ["text", "predict", str(out), str(texts), "--out", str(written)]).exit_code == 0
+    assert [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()] == rows
     table = runner.invoke(app, ["text", "evaluate", str(out), "--data", str(dev)])
     assert table.exit_code == 0 and "macro-F1" in table.stdout
 

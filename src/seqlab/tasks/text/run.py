@@ -6,7 +6,7 @@ A text run directory holds::
     preprocessing.json   labels, the fitted tokenizer, max_len and truncation
     model.json           the classifier config and the shape it was built for
     weights.safetensors  the weights of the best validation epoch
-    metrics.csv          one row per epoch
+    metrics.csv          one row per epoch (a named model; auto keeps its candidates' histories in metrics.json)
     metrics.json         validation (and test) scores beside the majority-class baseline
     confusion.png        the confusion matrix of the last scored split
 """
