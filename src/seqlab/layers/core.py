@@ -198,7 +198,7 @@ class Dropout(Layer):
         return F.dropout(x, self.rate, training=self.training)
 
 
-class TokenDropout(Layer):
+class TokenDropout(Dropout):
     """Zero whole time steps with probability ``rate`` in training, scaling the rest by 1/(1-rate).
 
     Applied to embeddings it is word dropout: a dropped token looks like padding to the
@@ -221,17 +221,6 @@ class TokenDropout(Layer):
         >>> bool(((y == 0).all(-1) | (y == 2).all(-1)).all())  # whole steps dropped or scaled
         True
     """
-
-    supports_masking = True
-
-    def __init__(self, rate: float, name: str | None = None) -> None:
-        super().__init__(name=name)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate < 1.0:
-            raise ConfigError(f"{self.label}: `rate` must be a number in [0, 1), got {rate!r}")
-        self.rate = rate
-
-    def expected_shape(self, shape: tuple[int, ...]) -> tuple[int | None, ...]:
-        return (None,) * len(shape)
 
     def call(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         if not self.training or self.rate == 0.0:
