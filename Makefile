@@ -9,11 +9,12 @@ TORCH  ?= torch==2.13.0
 
 .PHONY: demo test bench bench-forecast bench-text install install-dev clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml src/seqlab/kernels/csrc/recurrent.cpp
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e ".[dev]"
+	$(PY) -m seqlab.kernels.build
 	touch $@
 
 install: $(VENV)/.installed

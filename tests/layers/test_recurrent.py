@@ -162,19 +162,14 @@ def test_auto_takes_the_fused_path_for_standard_layers(monkeypatch):
     assert len(calls) == 9
 
 
-def test_peephole_cannot_run_fused_and_auto_falls_back_to_reference(caplog):
-    with pytest.raises(ConfigError, match=r"LSTM: backend='fused' cannot run.*peephole"):
-        LSTM(H, peephole=True, backend="fused")
+def test_peephole_runs_on_seqlab_kernel_under_fused_and_auto():
     torch.manual_seed(0)
-    auto = LSTM(H, peephole=True, return_sequences=True, input_size=D)
     reference = LSTM(H, peephole=True, return_sequences=True, backend="reference", input_size=D)
-    reference.load_state_dict(auto.state_dict())
     x = torch.randn(B, T, D)
-    with caplog.at_level(logging.INFO, logger="seqlab.layers.recurrent"):
-        y, _ = auto(x), auto(x)
-    assert torch.equal(y, reference(x))
-    messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1 and "reference path" in messages[0] and "peephole" in messages[0]
+    for backend in ("fused", "auto"):
+        layer = LSTM(H, peephole=True, return_sequences=True, backend=backend, input_size=D)
+        layer.load_state_dict(reference.state_dict())
+        torch.testing.assert_close(layer(x), reference(x), atol=1e-6, rtol=1e-5)
 
 
 # -- masks and lengths ------------------------------------------------------------------
@@ -227,27 +222,24 @@ def test_mask_as_lengths_or_bool_mask_agree(kind):
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])
-def test_mask_with_holes_skips_steps_on_the_reference_path(kind, caplog):
+def test_mask_with_holes_skips_steps_on_every_path(kind):
     mask = torch.tensor([[1, 0, 1, 1, 0, 1, 1], [0, 0, 1, 1, 1, 1, 0], [1, 1, 1, 0, 0, 0, 1]], dtype=torch.bool)
     x = torch.randn(B, T, D)
     h0 = random_state(kind, 4, torch.float32)
-    with pytest.raises(ConfigError, match="not a prefix"):
-        make_layer(kind, "fused")(x, mask=mask)
-    layer = make_layer(kind, "auto")
-    with caplog.at_level(logging.INFO, logger="seqlab.layers.recurrent"):
-        y, state = layer(x, mask=mask, initial_state=h0)
-        layer(x, mask=mask, initial_state=h0)
-    assert [r.getMessage() for r in caplog.records].count(
-        f"{layer.label}: using the reference path because the mask is not a prefix of each sequence") == 1
+    with pytest.raises(ConfigError, match="backend='torch' cannot run: the mask is not a prefix"):
+        make_layer(kind, "torch")(x, mask=mask)
     ref_y, ref_state = make_layer(kind, "reference")(x, mask=mask, initial_state=h0)
-    assert torch.equal(y, ref_y)
-    for i in range(B):
-        # a masked step keeps the state: the same as running the steps that are left
-        assert torch.equal(y[i, ~mask[i]], torch.zeros_like(y[i, ~mask[i]]))
-        y_i, s_i = alone(layer, x[i, mask[i]], h0, i)
-        torch.testing.assert_close(y[i, mask[i]], y_i, atol=1e-6, rtol=1e-5)
-        for s, s_alone in zip(as_tuple(state), s_i):
-            torch.testing.assert_close(s[:, i], s_alone, atol=1e-6, rtol=1e-5)
+    for backend in ("auto", "reference"):  # auto: seqlab's kernel
+        layer = make_layer(kind, backend)
+        y, state = layer(x, mask=mask, initial_state=h0)
+        torch.testing.assert_close(y, ref_y, atol=1e-6, rtol=1e-5)
+        for i in range(B):
+            # a masked step keeps the state: the same as running the steps that are left
+            assert torch.equal(y[i, ~mask[i]], torch.zeros_like(y[i, ~mask[i]]))
+            y_i, s_i = alone(layer, x[i, mask[i]], h0, i)
+            torch.testing.assert_close(y[i, mask[i]], y_i, atol=1e-6, rtol=1e-5)
+            for s, s_alone in zip(as_tuple(state), s_i):
+                torch.testing.assert_close(s[:, i], s_alone, atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn_tanh"])

@@ -6,6 +6,14 @@ as cuDNN and oneDNN do), the state before the step, and the layer's weights ``w`
 layer and direction; it returns ``(h_t, state_t)``. Weight layout and gate order are
 torch.nn's: LSTM rows stacked as (i, f, g, o), GRU as (r, z, n).
 
+With ``layer_norm=True`` (Ba et al. 2016, "Layer Normalization", section 3.1 and eq. 20-22)
+both projections are layer-normalised over their G*H summed inputs before they meet, the
+biases ``b_ih``/``b_hh`` serving as the norms' shifts:
+``W_ih x_t + b_ih -> LN(W_ih x_t; γ_ih, b_ih)`` and ``W_hh h_{t-1} + b_hh -> LN(W_hh h_{t-1}; γ_hh, b_hh)``,
+with ``LN(a; γ, β) = γ ⊙ (a − mean(a)) / sqrt(var(a) + 1e-5) + β`` over the last axis; the
+LSTM also normalises the cell state inside its output, ``h_t = o_t ⊙ tanh(LN(c_t; γ_c, β_c))``,
+while c_t itself, carried to the next step, stays unnormalised (as in the paper).
+
 Symbols: B batch, H units, G number of gates.
 """
 
@@ -27,9 +35,40 @@ class CellWeights(NamedTuple):
     bias_ih: torch.Tensor | None  # (G*H,)
     bias_hh: torch.Tensor | None  # (G*H,)
     weight_peephole: torch.Tensor | None = None  # (3, H): rows i, f, o (LSTM only)
+    weight_ln_ih: torch.Tensor | None = None  # (G*H,): γ_ih of the layer norm (layer_norm=True)
+    weight_ln_hh: torch.Tensor | None = None  # (G*H,): γ_hh
+    weight_ln_c: torch.Tensor | None = None  # (H,): γ_c (LSTM)
+    bias_ln_c: torch.Tensor | None = None  # (H,): β_c (LSTM)
 
 
-class SimpleRNNCell:
+LN_EPS = 1e-5  # torch.nn.LayerNorm's default
+
+
+def layer_norm(a: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor | None) -> torch.Tensor:
+    """LN(a; γ, β) over the last axis."""
+    return F.layer_norm(a, a.shape[-1:], gamma, beta, LN_EPS)
+
+
+class Cell:
+    """What every cell shares: the two projections, plain or layer-normalised."""
+
+    def __init__(self, layer_norm: bool = False) -> None:
+        self.layer_norm = layer_norm
+
+    def input_projection(self, x: torch.Tensor, w: CellWeights) -> torch.Tensor:
+        """W_ih x_t + b_ih for every step at once, (..., G*H); or LN(W_ih x_t; γ_ih, b_ih)."""
+        if self.layer_norm:
+            return layer_norm(F.linear(x, w.weight_ih), w.weight_ln_ih, w.bias_ih)
+        return F.linear(x, w.weight_ih, w.bias_ih)
+
+    def recurrent_projection(self, h: torch.Tensor, w: CellWeights) -> torch.Tensor:
+        """W_hh h_{t-1} + b_hh, (B, G*H); or LN(W_hh h_{t-1}; γ_hh, b_hh)."""
+        if self.layer_norm:
+            return layer_norm(F.linear(h, w.weight_hh), w.weight_ln_hh, w.bias_hh)
+        return F.linear(h, w.weight_hh, w.bias_hh)
+
+
+class SimpleRNNCell(Cell):
     r"""Elman's recurrence.
 
     .. math::
@@ -40,15 +79,16 @@ class SimpleRNNCell:
     num_states = 1
 
     def __init__(self, activation: str = "tanh") -> None:
+        super().__init__(layer_norm=False)
         self.phi = {"tanh": torch.tanh, "relu": torch.relu}[activation]
 
     def step(self, gx_t: torch.Tensor, state: State, w: CellWeights) -> tuple[torch.Tensor, State]:
         (h,) = state  # (B, H)
-        h = self.phi(gx_t + F.linear(h, w.weight_hh, w.bias_hh))  # h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+        h = self.phi(gx_t + self.recurrent_projection(h, w))  # h_t = φ(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
         return h, (h,)
 
 
-class LSTMCell:
+class LSTMCell(Cell):
     r"""Long short-term memory (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000).
 
     .. math::
@@ -72,18 +112,19 @@ class LSTMCell:
     def step(self, gx_t: torch.Tensor, state: State, w: CellWeights) -> tuple[torch.Tensor, State]:
         h, c = state  # (B, H) each
         xi, xf, xg, xo = gx_t.chunk(4, dim=-1)  # W_i* x_t + b_i*, (B, H) each
-        hi, hf, hg, ho = F.linear(h, w.weight_hh, w.bias_hh).chunk(4, dim=-1)  # W_h* h_{t-1} + b_h*
+        hi, hf, hg, ho = self.recurrent_projection(h, w).chunk(4, dim=-1)  # W_h* h_{t-1} + b_h*
         p_i, p_f, p_o = w.weight_peephole if w.weight_peephole is not None else (0.0, 0.0, 0.0)
         i = torch.sigmoid(xi + hi + p_i * c)  # i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi + p_i ⊙ c_{t-1})
         f = torch.sigmoid(xf + hf + p_f * c)  # f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf + p_f ⊙ c_{t-1})
         g = torch.tanh(xg + hg)  # g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)
         c = f * c + i * g  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
         o = torch.sigmoid(xo + ho + p_o * c)  # o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho + p_o ⊙ c_t)
-        h = o * torch.tanh(c)  # h_t = o_t ⊙ tanh(c_t)
+        c_hat = layer_norm(c, w.weight_ln_c, w.bias_ln_c) if self.layer_norm else c  # LN(c_t; γ_c, β_c)
+        h = o * torch.tanh(c_hat)  # h_t = o_t ⊙ tanh(c_t), or o_t ⊙ tanh(LN(c_t))
         return h, (h, c)
 
 
-class GRUCell:
+class GRUCell(Cell):
     r"""Gated recurrent unit (Cho et al. 2014) in torch.nn.GRU's formulation.
 
     .. math::
@@ -104,7 +145,7 @@ class GRUCell:
     def step(self, gx_t: torch.Tensor, state: State, w: CellWeights) -> tuple[torch.Tensor, State]:
         (h,) = state  # (B, H)
         xr, xz, xn = gx_t.chunk(3, dim=-1)  # W_i* x_t + b_i*, (B, H) each
-        hr, hz, hn = F.linear(h, w.weight_hh, w.bias_hh).chunk(3, dim=-1)  # W_h* h_{t-1} + b_h*
+        hr, hz, hn = self.recurrent_projection(h, w).chunk(3, dim=-1)  # W_h* h_{t-1} + b_h*
         r = torch.sigmoid(xr + hr)  # r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
         z = torch.sigmoid(xz + hz)  # z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
         n = torch.tanh(xn + r * hn)  # n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))

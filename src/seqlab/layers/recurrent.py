@@ -6,10 +6,23 @@ Parameters carry torch.nn's names and layout (``weight_ih_l{k}``, ``weight_hh_l{
 saved from torch.nn.LSTM/GRU/RNN loads into the matching seqlab layer and gives the same
 outputs. The LSTM adds ``weight_peephole_l{k}`` of shape (3, units), rows i, f, o.
 
-Two execution paths, one class: ``backend="reference"`` runs the cell's equations step by
-step; ``backend="fused"`` hands standard configurations to torch's fused kernels (oneDNN on
-CPU, cuDNN on GPU); ``"auto"`` takes the fused path where it applies and otherwise the
-reference path, saying so once in the log. Both agree to 1e-5 in float32 (tests hold them).
+Three execution paths, one class, chosen by ``backend``:
+
+- ``"reference"`` runs the cell's equations step by step under autograd (``scan`` below);
+- ``"torch"`` hands standard configurations to torch's fused kernels (oneDNN on CPU, cuDNN on
+  GPU): plain LSTM/GRU/RNN, full lengths or prefix lengths;
+- ``"native"`` runs seqlab's C++ kernels (``kernels/native.py``) on the CPU: every variant,
+  peepholes, layer norm and masks with holes included, with explicit BPTT;
+- ``"fused"`` takes torch's kernel where it applies and seqlab's otherwise; ``"auto"`` (the
+  default) does the same but falls back to the reference path, saying so once in the log,
+  where neither applies (a GPU tensor of a variant torch has no kernel for, or no compiler).
+
+All paths agree to 1e-5 in outputs, states and gradients (tests hold them).
+
+``stateful=True`` carries the final state of each call into the next, detached from the
+graph (truncated backpropagation through time over consecutive chunks of long streams, as
+Keras' ``stateful``): row b of each batch continues row b of the batch before.
+``reset_states()`` forgets it; the training engine does so at the start of every epoch.
 
 Symbols: B batch, T time steps, D input features, H units, L layers, dirs 1 or 2.
 """
@@ -24,12 +37,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlab.errors import ConfigError, ShapeError
+from seqlab.kernels import native
 from seqlab.kernels.torch_fused import fused_rnn
 from seqlab.layers.base import Layer, check_positive_int
 from seqlab.layers.cells import CellWeights, GRUCell, LSTMCell, SimpleRNNCell, State
 
 log = logging.getLogger(__name__)
-BACKENDS = ("auto", "reference", "fused")
+BACKENDS = ("auto", "reference", "fused", "torch", "native")
 
 
 class Recurrent(Layer):
@@ -45,7 +59,9 @@ class Recurrent(Layer):
         return_state: also return the final state, as torch.nn does: ``h_n`` (L*dirs, B, H),
             and for LSTM ``(h_n, c_n)``.
         use_bias: add ``bias_ih`` and ``bias_hh`` (torch's ``bias``).
-        backend: ``auto``, ``reference`` or ``fused``.
+        backend: ``auto``, ``fused``, ``torch``, ``native`` or ``reference`` (see the module
+            docstring).
+        stateful: carry the final state into the next call, detached (truncated BPTT).
         input_size: D, if known; otherwise inferred at the first call.
 
     Call arguments:
@@ -72,6 +88,7 @@ class Recurrent(Layer):
         backend: str = "auto",
         input_size: int | None = None,
         name: str | None = None,
+        stateful: bool = False,
     ) -> None:
         super().__init__(name=name)
         where = self.label
@@ -85,7 +102,14 @@ class Recurrent(Layer):
         self.dropout, self.use_bias, self.backend = dropout, use_bias, backend
         self.return_sequences, self.return_state = return_sequences, return_state
         self.input_size = input_size
+        if stateful and bidirectional:
+            raise ConfigError(f"{where}: `stateful` carries the state forward in time; a "
+                              "bidirectional layer's backward direction has no next chunk")
+        self.stateful = stateful
+        self._carried_state: State | None = None
         self._fallback_logged = False
+
+    layer_norm = False  # LSTM and GRU take it as an argument
 
     # -- parameters ---------------------------------------------------------------------
     @property
@@ -119,7 +143,11 @@ class Recurrent(Layer):
         self.reset_parameters()
 
     def _add_cell_parameters(self, suffix: str) -> None:
-        """Parameters beyond torch's (the LSTM's peepholes)."""
+        """Parameters beyond torch's: the layer norms' gains (the LSTM adds its peepholes)."""
+        if self.layer_norm:
+            GH = self.cell_class.num_gates * self.units
+            self.register_parameter("weight_ln_ih" + suffix, nn.Parameter(torch.empty(GH)))
+            self.register_parameter("weight_ln_hh" + suffix, nn.Parameter(torch.empty(GH)))
 
     def reset_parameters(self) -> None:
         """Keras' initialisation: Glorot-uniform input kernels and orthogonal recurrent kernels
@@ -135,6 +163,8 @@ class Recurrent(Layer):
                     nn.init.orthogonal_(block)
             elif name.startswith("bias"):
                 nn.init.zeros_(p)
+            elif name.startswith("weight_ln"):
+                nn.init.ones_(p)  # layer norm gains start as the identity
             else:
                 nn.init.uniform_(p, -1 / math.sqrt(H), 1 / math.sqrt(H))
 
@@ -142,7 +172,8 @@ class Recurrent(Layer):
         sfx = self._suffix(layer, direction)
         get = lambda n: getattr(self, n + sfx, None)  # noqa: E731
         return CellWeights(get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"),
-                           get("weight_peephole"))
+                           get("weight_peephole"), get("weight_ln_ih"), get("weight_ln_hh"),
+                           get("weight_ln_c"), get("bias_ln_c"))
 
     def flat_weights(self) -> list[torch.Tensor]:
         """Weights in torch.nn's flat order: per layer, per direction, ih, hh[, b_ih, b_hh]."""
@@ -175,17 +206,68 @@ class Recurrent(Layer):
         self._ensure_built(x)
         B, T, _ = x.shape
         mask, lengths = self._mask(mask, lengths, B, T, x.device)  # (B, T), (B,); None if unpadded
+        if self.stateful and initial_state is None and self._carried_state is not None:
+            initial_state = self._carried(B)
         state0 = self._initial_state(initial_state, B, x)
-        if self._use_fused(mask, lengths):
+        path = self._path(mask, lengths, x)
+        if path == "torch":
             output, state = fused_rnn(
                 self.fused_mode, x, state0, self.flat_weights(),
                 has_biases=self.use_bias, num_layers=self.num_layers, dropout=self.dropout,
                 training=self.training, bidirectional=self.bidirectional,
                 lengths=lengths,
             )  # output (B, T, dirs*H); state: each (L*dirs, B, H)
+        elif path == "native":
+            output, state = self.native_forward(x, mask, state0)
         else:
             output, state = self.reference_forward(x, mask, state0)
+        if self.stateful:
+            self._carried_state = tuple(s.detach() for s in state)
         return self._outputs(output, state)
+
+    def reset_states(self) -> None:
+        """Forget the state a stateful layer carries (Keras' ``reset_states``)."""
+        self._carried_state = None
+
+    def _carried(self, B: int) -> State:
+        carried = self._carried_state
+        if carried[0].shape[1] != B:
+            raise ShapeError(
+                f"{self.label}: this stateful layer carries the state of a batch of "
+                f"{carried[0].shape[1]} sequences but got {B}; every batch of a stream must have "
+                "the same size (see seqlab.data.streams.stream_chunks), or call reset_states()")
+        return carried
+
+    def native_forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, state0: State
+    ) -> tuple[torch.Tensor, State]:
+        """seqlab's C++ kernels, layer by layer and direction by direction, time-major inside."""
+        dirs = self.num_directions
+        layer_input = x.transpose(0, 1)  # (T, B, D)
+        mask_tm = None if mask is None else mask.t().contiguous()  # (T, B)
+        finals = []
+        for k in range(self.num_layers):
+            outputs = []
+            for d in range(dirs):
+                s0 = tuple(s[k * dirs + d] for s in state0)  # each (B, H)
+                xs, ms = layer_input, mask_tm
+                if d == 1:  # right padding comes first once reversed, and is skipped by the mask
+                    xs, ms = xs.flip(0), None if ms is None else ms.flip(0).contiguous()
+                hs, s = self.native_scan(xs, ms, s0, self.weights(k, d))  # (T, B, H)
+                if ms is not None:
+                    hs = hs * ms[..., None]  # masked steps output zeros
+                outputs.append(hs if d == 0 else hs.flip(0))
+                finals.append(s)
+            layer_input = outputs[0] if dirs == 1 else torch.cat(outputs, dim=-1)  # (T, B, dirs*H)
+            if self.dropout and self.training and k < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        state = tuple(torch.stack(parts) for parts in zip(*finals))  # each (L*dirs, B, H)
+        return layer_input.transpose(0, 1), state
+
+    def native_scan(self, x: torch.Tensor, mask: torch.Tensor | None, state: State,
+                    w: CellWeights) -> tuple[torch.Tensor, State]:
+        """One layer and direction through seqlab's kernel: x (T, B, D) -> (T, B, H), final state."""
+        raise NotImplementedError
 
     def reference_forward(
         self, x: torch.Tensor, mask: torch.Tensor | None, state0: State
@@ -228,22 +310,33 @@ class Recurrent(Layer):
 
     no_kernel_reason = "this configuration has no torch kernel"  # why fused_mode is None
 
-    def _use_fused(self, mask: torch.Tensor | None, lengths: torch.Tensor | None) -> bool:
-        reason = None
+    def _path(self, mask: torch.Tensor | None, lengths: torch.Tensor | None, x: torch.Tensor) -> str:
+        """``torch``, ``native`` or ``reference``: the path this call takes under ``backend``."""
+        if self.backend == "reference":
+            return "reference"
+        torch_reason = None
         if self.fused_mode is None:
-            reason = self.no_kernel_reason
+            torch_reason = self.no_kernel_reason
         elif mask is not None and lengths is None:
-            reason = "the mask is not a prefix of each sequence"
+            torch_reason = "the mask is not a prefix of each sequence"
         elif lengths is not None and bool((lengths == 0).any()):
-            reason = "a sequence has length 0"
-        if reason is None:
-            return self.backend != "reference"
-        if self.backend == "fused":
-            raise ConfigError(f"{self.label}: backend='fused' cannot run: {reason}; use 'auto' or 'reference'")
-        if self.backend == "auto" and not self._fallback_logged:
-            log.info("%s: using the reference path because %s", self.label, reason)
+            torch_reason = "a sequence has length 0"
+        if self.backend in ("auto", "fused", "torch") and torch_reason is None:
+            return "torch"
+        if self.backend == "torch":
+            raise ConfigError(f"{self.label}: backend='torch' cannot run: {torch_reason}; "
+                              "use 'auto', 'native' or 'reference'")
+        native_reason = native.unavailable_reason(x)
+        if native_reason is None:
+            return "native"
+        if self.backend in ("native", "fused"):
+            why = native_reason if self.backend == "native" else f"{torch_reason}, and {native_reason}"
+            raise ConfigError(f"{self.label}: backend={self.backend!r} cannot run: {why}; "
+                              "use 'auto' or 'reference'")
+        if not self._fallback_logged:
+            log.info("%s: using the reference path because %s, and %s", self.label, torch_reason, native_reason)
             self._fallback_logged = True
-        return False
+        return "reference"
 
     def _mask(self, mask, lengths, B: int, T: int, device):
         """The (B, T) bool mask and, where it is True on a prefix of each row, the (B,) lengths.
@@ -297,7 +390,7 @@ class Recurrent(Layer):
 
 def scan(cell, x: torch.Tensor, mask: torch.Tensor | None, state: State, w: CellWeights):
     """Run ``cell`` over x (B, T, D) from ``state``; masked steps keep the state and output 0."""
-    gx = F.linear(x, w.weight_ih, w.bias_ih)  # W_ih x_t + b_ih for every t at once: (B, T, G*H)
+    gx = cell.input_projection(x, w)  # W_ih x_t + b_ih for every t at once: (B, T, G*H)
     outputs = []
     for t in range(x.shape[1]):
         h, new_state = cell.step(gx[:, t], state, w)  # (B, H)
@@ -333,9 +426,10 @@ class SimpleRNN(Recurrent):
     def __init__(self, units: int, activation: str = "tanh", num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, return_sequences: bool = False,
                  return_state: bool = False, use_bias: bool = True, backend: str = "auto",
-                 input_size: int | None = None, name: str | None = None) -> None:
+                 input_size: int | None = None, name: str | None = None,
+                 stateful: bool = False) -> None:
         super().__init__(units, num_layers, bidirectional, dropout, return_sequences,
-                         return_state, use_bias, backend, input_size, name)
+                         return_state, use_bias, backend, input_size, name, stateful)
         if activation not in ("tanh", "relu"):
             raise ConfigError(f"{self.label}: `activation` must be 'tanh' or 'relu', got {activation!r}")
         self.activation = activation
@@ -350,6 +444,13 @@ class SimpleRNN(Recurrent):
     def fused_mode(self) -> str:
         return "rnn_" + self.activation
 
+    def native_scan(self, x, mask, state, w):
+        (h0,) = state
+        bias = w.bias_ih + w.bias_hh if self.use_bias else None
+        gx = F.linear(x, w.weight_ih, bias)  # W_ih x_t + b_ih + b_hh, (T, B, H)
+        hs = native.RNNFunction.apply(gx, w.weight_hh, h0, mask, self.activation == "relu")
+        return hs, (hs[-1],)
+
 
 class LSTM(Recurrent):
     r"""Long short-term memory layer, optionally with peepholes (torch.nn.LSTM's weights).
@@ -358,7 +459,10 @@ class LSTM(Recurrent):
 
     Args:
         peephole: add diagonal peephole weights ``weight_peephole_l{k}`` (3, H), rows i, f, o:
-            i and f see c_{t-1}, o sees c_t. Runs on the reference path (torch has no kernel).
+            i and f see c_{t-1}, o sees c_t. Runs on seqlab's kernel (torch has none).
+        layer_norm: layer-normalise both projections and the cell state in the output (Ba et
+            al. 2016; equations in ``cells.py``). Adds ``weight_ln_ih_l{k}``,
+            ``weight_ln_hh_l{k}`` (4H,), ``weight_ln_c_l{k}`` and ``bias_ln_c_l{k}`` (H,).
         forget_bias: initial value of the forget gate's bias (Keras' ``unit_forget_bias``,
             Jozefowicz et al. 2015). An initialiser, not a runtime term: it goes into
             ``bias_ih``'s f rows, so weights loaded from torch.nn give torch's outputs.
@@ -377,19 +481,24 @@ class LSTM(Recurrent):
                  dropout: float = 0.0, return_sequences: bool = False, return_state: bool = False,
                  peephole: bool = False, forget_bias: float = 1.0, use_bias: bool = True,
                  backend: str = "auto", input_size: int | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, layer_norm: bool = False, stateful: bool = False) -> None:
         super().__init__(units, num_layers, bidirectional, dropout, return_sequences,
-                         return_state, use_bias, backend, input_size, name)
-        self.peephole, self.forget_bias = peephole, forget_bias
-        if peephole and backend == "fused":
-            raise ConfigError(f"{self.label}: backend='fused' cannot run: {self.no_kernel_reason}; "
-                              "use backend='auto' or 'reference'")
+                         return_state, use_bias, backend, input_size, name, stateful)
+        self.peephole, self.forget_bias, self.layer_norm = peephole, forget_bias, layer_norm
         if input_size is not None:
             self.build_now((1, 1, input_size))
 
+    @property
+    def cell(self):
+        return LSTMCell(layer_norm=self.layer_norm)
+
     def _add_cell_parameters(self, suffix: str) -> None:
+        super()._add_cell_parameters(suffix)
         if self.peephole:
             self.register_parameter("weight_peephole" + suffix, nn.Parameter(torch.empty(3, self.units)))
+        if self.layer_norm:
+            self.register_parameter("weight_ln_c" + suffix, nn.Parameter(torch.empty(self.units)))
+            self.register_parameter("bias_ln_c" + suffix, nn.Parameter(torch.empty(self.units)))
 
     def reset_parameters(self) -> None:
         super().reset_parameters()
@@ -400,15 +509,32 @@ class LSTM(Recurrent):
 
     @property
     def fused_mode(self) -> str | None:
-        return None if self.peephole else "lstm"
+        return None if self.peephole or self.layer_norm else "lstm"
 
-    no_kernel_reason = "torch has no kernel for a peephole LSTM"
+    @property
+    def no_kernel_reason(self) -> str:
+        return f"torch has no kernel for a {'peephole' if self.peephole else 'layer-normalised'} LSTM"
+
+    def native_scan(self, x, mask, state, w):
+        h0, c0 = state
+        if self.layer_norm:  # LN(W_ih x_t; γ_ih, b_ih); the kernel adds LN(W_hh h; γ_hh, b_hh)
+            gx, ln_hh = self.cell.input_projection(x, w), (w.weight_ln_hh, w.bias_hh)
+        else:  # W_ih x_t + b_ih + b_hh
+            gx = F.linear(x, w.weight_ih, w.bias_ih + w.bias_hh if self.use_bias else None)
+            ln_hh = (None, None)
+        hs, c_T = native.LSTMFunction.apply(gx, w.weight_hh, w.weight_peephole, *ln_hh,
+                                            w.weight_ln_c, w.bias_ln_c, h0, c0, mask)
+        return hs, (hs[-1], c_T)
 
 
 class GRU(Recurrent):
     r"""Gated recurrent unit layer (torch.nn.GRU's formulation and weights).
 
     Equations: ``cells.GRUCell``. Gate rows are stacked r, z, n as in torch.
+
+    Args:
+        layer_norm: layer-normalise both projections (Ba et al. 2016; see ``cells.py``). Adds
+            ``weight_ln_ih_l{k}`` and ``weight_ln_hh_l{k}`` (3H,). Other arguments: see ``Recurrent``.
 
     Example:
         >>> import torch
@@ -421,12 +547,25 @@ class GRU(Recurrent):
     def __init__(self, units: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, return_sequences: bool = False, return_state: bool = False,
                  use_bias: bool = True, backend: str = "auto", input_size: int | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, layer_norm: bool = False, stateful: bool = False) -> None:
         super().__init__(units, num_layers, bidirectional, dropout, return_sequences,
-                         return_state, use_bias, backend, input_size, name)
+                         return_state, use_bias, backend, input_size, name, stateful)
+        self.layer_norm = layer_norm
         if input_size is not None:
             self.build_now((1, 1, input_size))
 
     @property
-    def fused_mode(self) -> str:
-        return "gru"
+    def cell(self):
+        return GRUCell(layer_norm=self.layer_norm)
+
+    @property
+    def fused_mode(self) -> str | None:
+        return None if self.layer_norm else "gru"
+
+    no_kernel_reason = "torch has no kernel for a layer-normalised GRU"
+
+    def native_scan(self, x, mask, state, w):
+        (h0,) = state
+        gx = self.cell.input_projection(x, w)  # W_ih x_t + b_ih, or LN(W_ih x_t; γ_ih, b_ih)
+        hs = native.GRUFunction.apply(gx, w.weight_hh, w.bias_hh, w.weight_ln_hh, h0, mask)
+        return hs, (hs[-1],)

@@ -1,0 +1,183 @@
+"""seqlab's own fused CPU recurrences: a C++ extension with explicit backpropagation through time.
+
+The C++ source (``csrc/recurrent.cpp``) is compiled once with torch's extension builder and
+cached (``python -m seqlab.kernels.build`` does it at install time; otherwise the first use
+does). Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
+the forward keeps only the gate activations and states it needs, and the backward walks the
+steps in reverse, then computes dW_hh with one GEMM over all steps. Inputs are time-major
+(T, B, .) and contiguous; the input projection for all steps is the caller's, computed with
+one GEMM under ordinary autograd.
+
+If no C++ compiler is available, ``available()`` is False and the layers fall back to the
+reference path (``backend="auto"``) or raise (``backend="native"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import torch
+from torch.autograd.function import once_differentiable
+
+log = logging.getLogger(__name__)
+SOURCE = Path(__file__).resolve().parent / "csrc" / "recurrent.cpp"
+EXTENSION_NAME = "seqlab_recurrent"
+EPS = 1e-5  # layer norm's epsilon, as torch.nn.LayerNorm's default
+
+_lock = threading.Lock()
+_module = None
+_error: str | None = None
+
+
+def load(verbose: bool = False):
+    """The compiled extension, building it on first use (about a minute); raises on failure."""
+    global _module, _error
+    with _lock:
+        if _module is not None:
+            return _module
+        if _error is not None:
+            raise RuntimeError(_error)
+        try:
+            from torch.utils.cpp_extension import load as build
+
+            _put_ninja_on_path()
+
+            _module = build(
+                name=f"{EXTENSION_NAME}_{_cpu_tag()}",
+                sources=[str(SOURCE)],
+                extra_cflags=["-O3", "-march=native", "-ffast-math"],
+                verbose=verbose,
+            )
+        except Exception as exc:  # no compiler, no ninja, a failed build: say why once
+            _error = f"seqlab's C++ recurrent kernels could not be built: {exc}"
+            log.warning(_error)
+            raise RuntimeError(_error) from exc
+        return _module
+
+
+def _put_ninja_on_path() -> None:
+    """torch's builder runs ``ninja`` from PATH; the ninja wheel's binary is not on it unless the
+    virtual environment is activated."""
+    try:
+        import ninja
+    except ImportError:
+        return
+    if ninja.BIN_DIR not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+
+
+def _cpu_tag() -> str:
+    """A short hash of this CPU's instruction-set flags: the build uses -march=native, so a
+    cache shared between machines must not hand one CPU's build to another."""
+    import hashlib
+    import platform
+
+    flags = platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags += line
+                break
+    except OSError:
+        pass
+    return hashlib.sha1(flags.encode()).hexdigest()[:8]
+
+
+def available() -> bool:
+    """Whether the C++ kernels are built (or can be built now)."""
+    if os.environ.get("SEQLAB_NO_NATIVE"):
+        return False
+    try:
+        load()
+    except RuntimeError:
+        return False
+    return True
+
+
+def unavailable_reason(x: torch.Tensor) -> str | None:
+    """Why seqlab's kernels cannot take ``x``, or None if they can."""
+    if x.device.type != "cpu":
+        return f"seqlab's kernels run on the CPU, not {x.device.type}"
+    if x.dtype not in (torch.float32, torch.float64):
+        return f"seqlab's kernels take float32 or float64, not {x.dtype}"
+    if os.environ.get("SEQLAB_NO_NATIVE"):
+        return "SEQLAB_NO_NATIVE is set"
+    if not available():
+        return _error or "seqlab's C++ kernels are not built"
+    return None
+
+
+def _contiguous(t: torch.Tensor | None) -> torch.Tensor | None:
+    return None if t is None else t.contiguous()
+
+
+class LSTMFunction(torch.autograd.Function):
+    """(T, B, 4H) input projections -> state sequence hs (T, B, H) and final cell state c_T."""
+
+    @staticmethod
+    def forward(ctx, gx, w_hh, peep, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, h0, c0, mask):
+        ext = load()
+        args = [_contiguous(t) for t in (w_hh, peep, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)]
+        h0, c0 = h0.contiguous(), c0.contiguous()
+        hs, cs, gates, ghn, rstd_h, cn, rstd_c = ext.lstm_forward(gx.contiguous(), *args, h0, c0, mask, EPS)
+        ctx.save_for_backward(hs, cs, gates, ghn, rstd_h, cn, rstd_c, *args, h0, c0)
+        ctx.mask = mask
+        ctx.has = [t is not None for t in (peep, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b)]
+        return hs, cs[-1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dhs, dcT):
+        hs, cs, gates, ghn, rstd_h, cn, rstd_c, w_hh, *rest = ctx.saved_tensors
+        peep, ln_hh_w, ln_hh_b, ln_c_w, ln_c_b, h0, c0 = rest
+        dhs = torch.zeros_like(hs) if dhs is None else dhs.contiguous()
+        dcT = torch.zeros_like(c0) if dcT is None else dcT.contiguous()
+        dgx, dw, dpeep, dlnh_w, dlnh_b, dlnc_w, dlnc_b, dh0, dc0 = load().lstm_backward(
+            dhs, dcT, hs, cs, gates, ghn, rstd_h, cn, rstd_c, w_hh, peep, ln_hh_w, ln_hh_b,
+            ln_c_w, ln_c_b, h0, c0, ctx.mask)
+        extras = [g if h else None for g, h in zip((dpeep, dlnh_w, dlnh_b, dlnc_w, dlnc_b), ctx.has)]
+        return (dgx, dw, *extras, dh0, dc0, None)
+
+
+class GRUFunction(torch.autograd.Function):
+    """(T, B, 3H) input projections -> state sequence hs (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, gx, w_hh, b_hh, ln_hh_w, h0, mask):
+        ext = load()
+        w_hh, b_hh, ln_hh_w, h0 = (_contiguous(t) for t in (w_hh, b_hh, ln_hh_w, h0))
+        hs, gates, ghn, rstd_h = ext.gru_forward(gx.contiguous(), w_hh, b_hh, ln_hh_w, h0, mask, EPS)
+        ctx.save_for_backward(hs, gates, ghn, rstd_h, w_hh, b_hh, ln_hh_w, h0)
+        ctx.mask = mask
+        return hs
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dhs):
+        hs, gates, ghn, rstd_h, w_hh, b_hh, ln_hh_w, h0 = ctx.saved_tensors
+        dgx, dw, db, dln, dh0 = load().gru_backward(
+            dhs.contiguous(), hs, gates, ghn, rstd_h, w_hh, b_hh, ln_hh_w, h0, ctx.mask)
+        return (dgx, dw, db if b_hh is not None else None, dln if ln_hh_w is not None else None,
+                dh0, None)
+
+
+class RNNFunction(torch.autograd.Function):
+    """(T, B, H) input projections (both biases included) -> state sequence hs (T, B, H)."""
+
+    @staticmethod
+    def forward(ctx, gx, w_hh, h0, mask, relu: bool):
+        w_hh, h0 = w_hh.contiguous(), h0.contiguous()
+        hs = load().rnn_forward(gx.contiguous(), w_hh, h0, mask, relu)
+        ctx.save_for_backward(hs, w_hh, h0)
+        ctx.mask, ctx.relu = mask, relu
+        return hs
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dhs):
+        hs, w_hh, h0 = ctx.saved_tensors
+        dgx, dw, dh0 = load().rnn_backward(dhs.contiguous(), hs, w_hh, h0, ctx.mask, ctx.relu)
+        return dgx, dw, dh0, None, None
