@@ -176,6 +176,11 @@ class Sequential(nn.Module):
         options = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
                    "progress": bool(verbose), **train_options}
         config = _validated(TrainConfig, options, "fit")
+        stateful = [m.label for m in self.modules() if getattr(m, "stateful", False)]
+        if stateful and config.shuffle:
+            raise ConfigError(f"fit: {stateful[0]} is stateful, so batches must come in stream order: "
+                              "pass shuffle=False (seqlab.data.streams.stream_chunks lays a stream out "
+                              "for it)")
         if callbacks is not None and not all(isinstance(c, Callback) for c in callbacks):
             bad = next(type(c).__name__ for c in callbacks if not isinstance(c, Callback))
             raise ConfigError(f"fit: callbacks must be lightning Callback instances, got {bad}")
@@ -259,17 +264,26 @@ class Sequential(nn.Module):
         x, y = batch
         was_training = self.training
         self.eval()
+        self.reset_states()
         try:
             with torch.no_grad():
-                y_pred = self(x[:2])
-                get_loss(cfg["loss"], from_logits=cfg["from_logits"])(y_pred, y[:2])
+                y_pred = self(x[:2])  # a layer's own error names that layer: let it through
+        finally:
+            self.train(was_training)
+            self.reset_states()  # the probe must not leave a 2-row state behind
+        try:
+            get_loss(cfg["loss"], from_logits=cfg["from_logits"])(y_pred, y[:2])
         except ShapeError as exc:
             last = self.layers[-1]
             label = getattr(last, "label", type(last).__name__)
             raise ShapeError(f"{label} (the last layer) outputs {tuple(y_pred.shape[1:])} per sample but the "
                              f"targets have shape {tuple(y.shape[1:])}: {exc}") from None
-        finally:
-            self.train(was_training)
+
+    def reset_states(self) -> None:
+        """Forget the state of every stateful layer (Keras' ``model.reset_states()``)."""
+        for module in self.modules():
+            if getattr(module, "stateful", False):
+                module.reset_states()
 
     # -- saving ------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

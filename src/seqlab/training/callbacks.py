@@ -1,4 +1,4 @@
-"""Lightning callbacks of the engine: NaN guard, per-epoch seeding, CSV metrics log.
+"""Lightning callbacks of the engine: NaN guard, per-epoch seeding, CSV metrics log, state resets.
 
 Early stopping is Lightning's own ``EarlyStopping``; the progress bar is Lightning's
 ``RichProgressBar``; checkpoints live in :mod:`seqlab.training.checkpoint` (no pickle).
@@ -30,6 +30,28 @@ if TYPE_CHECKING:
     from seqlab.training.engine import History
 
 log = logging.getLogger(__name__)
+
+
+def reset_states(net: torch.nn.Module) -> None:
+    """Forget the state every stateful layer of ``net`` carries between batches."""
+    for module in net.modules():
+        if getattr(module, "stateful", False) and callable(getattr(module, "reset_states", None)):
+            module.reset_states()
+
+
+class ResetStates(Callback):
+    """Truncated BPTT over streams: stateful layers start every epoch, and every validation,
+    test or prediction pass, from a zero state (Keras leaves this to the user; forgetting it
+    feeds the end of one epoch's stream into the start of the next)."""
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        reset_states(pl_module)
+
+    def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        reset_states(pl_module)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        reset_states(pl_module)
 
 
 class NonFiniteLossGuard(Callback):

@@ -45,7 +45,13 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
 from seqlab.errors import ConfigError, DataError
-from seqlab.training.callbacks import CSVMetricsLogger, NonFiniteLossGuard, SeedEachEpoch
+from seqlab.training.callbacks import (
+    CSVMetricsLogger,
+    NonFiniteLossGuard,
+    ResetStates,
+    SeedEachEpoch,
+    reset_states,
+)
 from seqlab.training.checkpoint import LastCheckpoint, RunCheckpoint, from_json, load_last
 from seqlab.training.config import OptimizerConfig, TrainConfig
 from seqlab.training.losses import get_loss
@@ -197,7 +203,7 @@ def fit(
     if last is not None and (last.finished or start_epoch >= config.epochs):
         log.info("resume: %s already finished at epoch %d; nothing to train", run_dir, start_epoch - 1)
     else:
-        engine_callbacks: list[Callback] = [NonFiniteLossGuard()]
+        engine_callbacks: list[Callback] = [NonFiniteLossGuard(), ResetStates()]
         if config.seed is not None:
             engine_callbacks.append(SeedEachEpoch(config.seed))
         if early_stopping is not None:
@@ -250,7 +256,11 @@ def evaluate(
     """
     loss_fn = get_loss(loss, from_logits=from_logits)
     module = SeqlabModule(net, loss_fn, build_metrics(metrics, loss, from_logits), OptimizerConfig())
-    return module.evaluate_loader(loader)
+    reset_states(net)
+    try:
+        return module.evaluate_loader(loader)
+    finally:
+        reset_states(net)
 
 
 @torch.no_grad()
@@ -263,6 +273,7 @@ def predict(net: nn.Module, loader: Iterable[Any]) -> Tensor:
     device = _device_of(net)
     was_training = net.training
     net.eval()
+    reset_states(net)
     try:
         outputs = []
         for batch in loader:
@@ -270,6 +281,7 @@ def predict(net: nn.Module, loader: Iterable[Any]) -> Tensor:
             outputs.append(net(move_data_to_device(x, device)).cpu())
     finally:
         net.train(was_training)
+        reset_states(net)
     if not outputs:
         raise DataError("predict: the loader yielded no batches")
     return torch.cat(outputs)
