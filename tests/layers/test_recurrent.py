@@ -5,7 +5,6 @@ are tested in test_cells.py."""
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 import torch
@@ -145,21 +144,30 @@ def test_without_bias_both_paths_equal_torch_nn(kind):
         assert_same(run_and_grad(layer, call_seqlab(), x, h0), expected, atol=1e-5, rtol=1e-5)
 
 
-def test_auto_takes_the_fused_path_for_standard_layers(monkeypatch):
+def test_auto_takes_the_faster_fused_path_for_standard_layers(monkeypatch):
+    """torch's kernel for LSTM inference and for prefix lengths; seqlab's for GRU, SimpleRNN
+    and LSTM training on full-length batches (where bench/recurrent.py measures it faster)."""
     import seqlab.layers.recurrent as recurrent
 
-    calls = []
-    real = recurrent.fused_rnn
-    monkeypatch.setattr(recurrent, "fused_rnn", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    paths = []
+    real_torch, real_native = recurrent.fused_rnn, recurrent.Recurrent.native_forward
+    monkeypatch.setattr(recurrent, "fused_rnn", lambda *a, **k: paths.append("torch") or real_torch(*a, **k))
+    monkeypatch.setattr(recurrent.Recurrent, "native_forward",
+                        lambda self, *a: paths.append("native") or real_native(self, *a))
     x = torch.randn(B, T, D)
     for layer in (LSTM(H), GRU(H), SimpleRNN(H, activation="relu")):
-        layer(x)
+        layer(x)  # training: the parameters want gradients
+        with torch.no_grad():
+            layer(x)
         layer(x, lengths=torch.tensor([T, 2, 5]))
-        layer(x, mask=torch.ones(B, T, dtype=torch.bool))
-    assert calls == ["lstm"] * 3 + ["gru"] * 3 + ["rnn_relu"] * 3
-    LSTM(H, peephole=True)(x)
-    LSTM(H)(x, lengths=torch.tensor([T, 0, 2]))
-    assert len(calls) == 9
+        layer(x, mask=torch.ones(B, T, dtype=torch.bool))  # all true: no mask at all
+    assert paths == ["native", "torch", "torch", "native",
+                     "native", "native", "torch", "native",
+                     "native", "native", "torch", "native"]
+    paths.clear()
+    for layer in (LSTM(H, backend="torch"), GRU(H, backend="torch")):
+        layer(x)
+    assert paths == ["torch", "torch"]
 
 
 def test_peephole_runs_on_seqlab_kernel_under_fused_and_auto():

@@ -13,7 +13,9 @@ Three execution paths, one class, chosen by ``backend``:
   GPU): plain LSTM/GRU/RNN, full lengths or prefix lengths;
 - ``"native"`` runs seqlab's C++ kernels (``kernels/native.py``) on the CPU: every variant,
   peepholes, layer norm and masks with holes included, with explicit BPTT;
-- ``"fused"`` takes torch's kernel where it applies and seqlab's otherwise; ``"auto"`` (the
+- ``"fused"`` takes the faster of the two where both apply (measured: seqlab's for GRU and
+  SimpleRNN, and for LSTM training; torch's for LSTM inference, for prefix lengths, which its
+  packed sequences skip, and on a GPU) and whichever applies otherwise; ``"auto"`` (the
   default) does the same but falls back to the reference path, saying so once in the log,
   where neither applies (a GPU tensor of a variant torch has no kernel for, or no compiler).
 
@@ -310,6 +312,15 @@ class Recurrent(Layer):
 
     no_kernel_reason = "this configuration has no torch kernel"  # why fused_mode is None
 
+    # Where seqlab's kernel beats torch's on a CPU for full-length batches (bench/recurrent.py,
+    # BENCHMARKS.md): torch runs GRU and RNN steps as separate ops, LSTM through oneDNN, whose
+    # forward pass is faster than ours but whose training step is not.
+    native_faster_on_cpu: tuple[str, ...] = ("train", "infer")
+
+    def _native_is_faster(self, x: torch.Tensor) -> bool:
+        training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.parameters()))
+        return x.device.type == "cpu" and ("train" if training else "infer") in self.native_faster_on_cpu
+
     def _path(self, mask: torch.Tensor | None, lengths: torch.Tensor | None, x: torch.Tensor) -> str:
         """``torch``, ``native`` or ``reference``: the path this call takes under ``backend``."""
         if self.backend == "reference":
@@ -321,7 +332,11 @@ class Recurrent(Layer):
             torch_reason = "the mask is not a prefix of each sequence"
         elif lengths is not None and bool((lengths == 0).any()):
             torch_reason = "a sequence has length 0"
-        if self.backend in ("auto", "fused", "torch") and torch_reason is None:
+        if self.backend == "torch" and torch_reason is None:
+            return "torch"
+        if self.backend in ("auto", "fused") and torch_reason is None:
+            if lengths is None and self._native_is_faster(x) and native.unavailable_reason(x) is None:
+                return "native"
             return "torch"
         if self.backend == "torch":
             raise ConfigError(f"{self.label}: backend='torch' cannot run: {torch_reason}; "
@@ -476,6 +491,7 @@ class LSTM(Recurrent):
     """
 
     cell_class = LSTMCell
+    native_faster_on_cpu = ("train",)
 
     def __init__(self, units: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, return_sequences: bool = False, return_state: bool = False,

@@ -59,30 +59,45 @@ inline bool has(const OptTensor& t) { return t.has_value() && t->defined(); }
 template <typename T>
 inline const T* ptr_or_null(const OptTensor& t) { return has(t) ? t->data_ptr<T>() : nullptr; }
 
-// Normalise one row: out = (raw - mean) * rstd; returns rstd. Statistics in double, so that a
-// row of small variance loses no more precision than torch's layer_norm.
+// Normalise one row: out = (raw - mean) * rstd; returns rstd. Two passes (mean, then the
+// mean square deviation), each a plain loop the compiler vectorises.
 template <typename T>
-inline T layer_norm_row(const T* raw, T* out, int64_t n, T eps) {
-  double mean = 0;
-  for (int64_t j = 0; j < n; ++j) mean += raw[j];
-  mean /= double(n);
-  double var = 0;
-  for (int64_t j = 0; j < n; ++j) { double d = raw[j] - mean; var += d * d; }
-  var /= double(n);
-  double rstd = 1.0 / std::sqrt(var + double(eps));
-  for (int64_t j = 0; j < n; ++j) out[j] = T((raw[j] - mean) * rstd);
-  return T(rstd);
+inline T layer_norm_row(const T* __restrict raw, T* __restrict out, int64_t n, T eps) {
+  T sum = 0;
+  for (int64_t j = 0; j < n; ++j) sum += raw[j];
+  const T mean = sum / T(n);
+  T sq = 0;
+  for (int64_t j = 0; j < n; ++j) sq += (raw[j] - mean) * (raw[j] - mean);
+  const T rstd = T(1) / std::sqrt(sq / T(n) + eps);
+  for (int64_t j = 0; j < n; ++j) out[j] = (raw[j] - mean) * rstd;
+  return rstd;
 }
 
 // Gradient of a layer norm's input from the gradient of its normalised output (d_norm) and
 // the normalised values (norm): rstd * (d - mean(d) - norm * mean(d * norm)). Writes dx.
 template <typename T>
-inline void layer_norm_row_backward(const T* d_norm, const T* norm, T rstd, T* dx, int64_t n) {
-  double m1 = 0, m2 = 0;
-  for (int64_t j = 0; j < n; ++j) { m1 += d_norm[j]; m2 += double(d_norm[j]) * norm[j]; }
-  m1 /= double(n);
-  m2 /= double(n);
-  for (int64_t j = 0; j < n; ++j) dx[j] = T(rstd * (d_norm[j] - m1 - norm[j] * m2));
+inline void layer_norm_row_backward(const T* __restrict d_norm, const T* __restrict norm, T rstd,
+                                    T* __restrict dx, int64_t n) {
+  T m1 = 0, m2 = 0;
+  for (int64_t j = 0; j < n; ++j) { m1 += d_norm[j]; m2 += d_norm[j] * norm[j]; }
+  m1 /= T(n);
+  m2 /= T(n);
+  for (int64_t j = 0; j < n; ++j) dx[j] = rstd * (d_norm[j] - m1 - norm[j] * m2);
+}
+
+// Backward through y = γ ⊙ norm + β: adds dy ⊙ norm to acc_gamma and dy to acc_beta, and
+// writes the gradient of the normalised input to dx (tmp: n scratch values).
+template <typename T>
+inline void layer_norm_affine_backward(const T* __restrict dy, const T* __restrict norm,
+                                       const T* __restrict gamma, T rstd, T* __restrict acc_gamma,
+                                       T* __restrict acc_beta, T* __restrict tmp, T* __restrict dx,
+                                       int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    acc_gamma[j] += dy[j] * norm[j];
+    acc_beta[j] += dy[j];
+    tmp[j] = dy[j] * gamma[j];
+  }
+  layer_norm_row_backward(tmp, norm, rstd, dx, n);
 }
 
 // pre = h @ W_hh^T (B, G*H), then for layer norm: ghn = norm(pre), pre = gamma * ghn + beta.
@@ -102,7 +117,11 @@ void recurrent_projection(const Tensor& h, const Tensor& w_hh, Tensor& pre, cons
       T* row = p + b * n;
       T* nrow = norm + b * n;
       rstd[b] = layer_norm_row(row, nrow, n, T(eps));
-      for (int64_t j = 0; j < n; ++j) row[j] = gamma[j] * nrow[j] + (beta ? beta[j] : T(0));
+      if (beta) {
+        for (int64_t j = 0; j < n; ++j) row[j] = gamma[j] * nrow[j] + beta[j];
+      } else {
+        for (int64_t j = 0; j < n; ++j) row[j] = gamma[j] * nrow[j];
+      }
     }
   });
 }
@@ -139,6 +158,18 @@ void lstm_row_oh(const T* __restrict a, const T* __restrict r, const T* __restri
     T o = sigmoid(a[j] + r[j] + p_o[j] * c[j]);  // o_t = σ(.. + p_o ⊙ c_t)
     o_out[j] = o;
     h[j] = o * tanh_(c_hat[j]);                  // h_t = o_t ⊙ tanh(c_t)
+  }
+}
+
+// One LSTM row with a normalised cell state, backward through h = o ⊙ tanh(ĉ), ĉ = γ_c ⊙ n + β_c:
+// th = tanh(ĉ), dchat = dL/dĉ.
+template <typename T>
+void lstm_row_tanh_grad(const T* __restrict dh, const T* __restrict o, const T* __restrict norm,
+                        const T* __restrict gamma, const T* __restrict beta, T* __restrict th,
+                        T* __restrict dchat, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) {
+    th[j] = tanh_(gamma[j] * norm[j] + beta[j]);
+    dchat[j] = dh[j] * o[j] * (T(1) - th[j] * th[j]);
   }
 }
 
@@ -210,11 +241,12 @@ std::vector<Tensor> lstm_forward(const Tensor& gx, const Tensor& w_hh, const Opt
   auto rstd_c = ln_c ? at::empty({T, B}, gx.options()) : at::empty({0}, gx.options());
   auto pre = at::empty({B, G}, gx.options());
   auto peep_or_zeros = has(peep) ? peep->contiguous() : at::zeros({3, H}, gx.options());
+  auto ln_c_b_or_zeros = has(ln_c_b) ? ln_c_b->contiguous() : at::zeros({H}, gx.options());
   AT_DISPATCH_FLOATING_TYPES(gx.scalar_type(), "lstm_forward", [&] {
     using T_ = scalar_t;
     const T_* p = peep_or_zeros.data_ptr<T_>();
     const T_* gcw = ptr_or_null<T_>(ln_c_w);
-    const T_* gcb = ptr_or_null<T_>(ln_c_b);
+    const T_* gcb = ln_c_b_or_zeros.data_ptr<T_>();
     const bool* m = has(mask) ? mask->data_ptr<bool>() : nullptr;
     for (int64_t t = 0; t < T; ++t) {
       Tensor h_prev = t == 0 ? h0 : hs[t - 1];
@@ -250,7 +282,7 @@ std::vector<Tensor> lstm_forward(const Tensor& gx, const Tensor& w_hh, const Opt
           if (ln_c) {
             T_* norm = cnt + b * H;
             rct[b] = layer_norm_row(c, norm, H, T_(eps));
-            for (int64_t j = 0; j < H; ++j) c_hat_buf[j] = gcw[j] * norm[j] + (gcb ? gcb[j] : T_(0));
+            for (int64_t j = 0; j < H; ++j) c_hat_buf[j] = gcw[j] * norm[j] + gcb[j];
             c_hat = c_hat_buf.data();
           }
           lstm_row_oh(a + 3 * H, r + 3 * H, p + 2 * H, c, c_hat, gate + 3 * H, h, H);
@@ -281,6 +313,7 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
   // Per-row accumulators (summed over t, reduced over rows at the end; no races).
   auto acc_p = at::zeros({B, 3 * H}, opts);
   auto peep_or_zeros = pp ? peep->contiguous() : at::zeros({3, H}, opts);
+  auto ln_c_b_or_zeros = has(ln_c_b) ? ln_c_b->contiguous() : at::zeros({H}, opts);
   auto acc_lnh = ln ? at::zeros({B, 2 * G}, opts) : Tensor();
   auto acc_lnc = ln_c ? at::zeros({B, 2 * H}, opts) : Tensor();
   AT_DISPATCH_FLOATING_TYPES(hs.scalar_type(), "lstm_backward", [&] {
@@ -288,11 +321,11 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
     const T_* p = peep_or_zeros.data_ptr<T_>();
     const T_* ghw = ptr_or_null<T_>(ln_hh_w);
     const T_* gcw = ptr_or_null<T_>(ln_c_w);
-    const T_* gcb = ptr_or_null<T_>(ln_c_b);
+    const T_* gcb = ln_c_b_or_zeros.data_ptr<T_>();
     const bool* m = has(mask) ? mask->data_ptr<bool>() : nullptr;
     T_* dcp = dc.data_ptr<T_>();
     T_* carry_p = carry.data_ptr<T_>();
-    const size_t width = G + 3 * H;
+    const size_t width = G + 4 * H;
     std::vector<T_> scratch_all(static_cast<size_t>(at::get_num_threads() + 1) * width);
     for (int64_t t = T - 1; t >= 0; --t) {
       const T_* dht = dhs.data_ptr<T_>() + t * B * H;
@@ -320,19 +353,15 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
           T_* dh = scratch;              // H: dL/dh_t
           T_* th = scratch + H;          // H: tanh(ĉ_t)
           T_* dc_h = scratch + 2 * H;    // H: dL/dc_t through h_t
-          T_* tmp = scratch + 3 * H;     // G: layer-norm work
+          T_* dchat = scratch + 3 * H;   // H: dL/dĉ_t
+          T_* tmp = scratch + 4 * H;     // G: layer-norm work
           for (int64_t j = 0; j < H; ++j) dh[j] = dht[b * H + j] + dhr[b * H + j];
           if (ln_c) {  // h = o ⊙ tanh(ĉ), ĉ = γ_c ⊙ n + β_c, n = norm(c)
             const T_* norm = cn.data_ptr<T_>() + (t * B + b) * H;
             T_* acc = acc_lnc.data_ptr<T_>() + b * 2 * H;
-            for (int64_t j = 0; j < H; ++j) {
-              th[j] = tanh_(gcw[j] * norm[j] + (gcb ? gcb[j] : T_(0)));
-              T_ dchat = dh[j] * gate[3 * H + j] * (T_(1) - th[j] * th[j]);
-              acc[j] += dchat * norm[j];
-              acc[H + j] += dchat;
-              tmp[j] = dchat * gcw[j];
-            }
-            layer_norm_row_backward(tmp, norm, rstd_c.data_ptr<T_>()[t * B + b], dc_h, H);
+            lstm_row_tanh_grad(dh, gate + 3 * H, norm, gcw, gcb, th, dchat, H);
+            layer_norm_affine_backward(dchat, norm, gcw, rstd_c.data_ptr<T_>()[t * B + b], acc,
+                                       acc + H, tmp, dc_h, H);
           } else {
             for (int64_t j = 0; j < H; ++j) {
               th[j] = tanh_(c[j]);
@@ -345,12 +374,8 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
           if (ln) {  // pre = γ_h ⊙ n + β_h, n = norm(W_hh h_{t-1})
             const T_* norm = ghn.data_ptr<T_>() + (t * B + b) * G;
             T_* acc = acc_lnh.data_ptr<T_>() + b * 2 * G;
-            for (int64_t j = 0; j < G; ++j) {
-              acc[j] += dg[j] * norm[j];
-              acc[G + j] += dg[j];
-              tmp[j] = dg[j] * ghw[j];
-            }
-            layer_norm_row_backward(tmp, norm, rstd_h.data_ptr<T_>()[t * B + b], dr, G);
+            layer_norm_affine_backward(dg, norm, ghw, rstd_h.data_ptr<T_>()[t * B + b], acc, acc + G,
+                                       tmp, dr, G);
           }
         }
       });
@@ -439,7 +464,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
   auto draw = ln ? at::empty({T, B, G}, opts) : dgh;
   auto dh_rec = at::zeros({B, H}, opts);
   auto carry = at::zeros({B, H}, opts);
-  auto acc_ln = ln ? at::zeros({B, G}, opts) : Tensor();
+  auto acc_ln = ln ? at::zeros({B, 2 * G}, opts) : Tensor();
   AT_DISPATCH_FLOATING_TYPES(hs.scalar_type(), "gru_backward", [&] {
     using T_ = scalar_t;
     const T_* ghw = ptr_or_null<T_>(ln_hh_w);
@@ -454,7 +479,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
       T_* dht_ = dgh.data_ptr<T_>() + t * B * G;
       T_* drt = draw.data_ptr<T_>() + t * B * G;
       at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
-        std::vector<T_> tmp(ln ? G : 0);
+        std::vector<T_> tmp(ln ? 2 * G : 0);
         for (int64_t b = b0; b < b1; ++b) {
           T_* dg = dgt + b * G;
           T_* dr = dht_ + b * G;
@@ -476,11 +501,11 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
             dr[j] = d_r; dr[H + j] = d_z; dr[2 * H + j] = d_n * r;
             cr[j] = dh * z;  // h_t = ... + z ⊙ h_{t-1}
           }
-          if (ln) {
+          if (ln) {  // the β half of acc goes unused: b_hh's gradient is the sum of dgh
             const T_* norm = ghn.data_ptr<T_>() + (t * B + b) * G;
-            T_* acc = acc_ln.data_ptr<T_>() + b * G;
-            for (int64_t j = 0; j < G; ++j) { acc[j] += dr[j] * norm[j]; tmp[j] = dr[j] * ghw[j]; }
-            layer_norm_row_backward(tmp.data(), norm, rstd_h.data_ptr<T_>()[t * B + b], drt + b * G, G);
+            T_* acc = acc_ln.data_ptr<T_>() + b * 2 * G;
+            layer_norm_affine_backward(dr, norm, ghw, rstd_h.data_ptr<T_>()[t * B + b], acc, acc + G,
+                                       tmp.data(), drt + b * G, G);
           }
         }
       });
@@ -491,7 +516,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
   if (T > 1) dw.addmm_(draw.narrow(0, 1, T - 1).reshape({(T - 1) * B, G}).t(),
                        hs.narrow(0, 0, T - 1).reshape({(T - 1) * B, H}));
   Tensor db = has(b_hh) ? dgh.sum({0, 1}) : Tensor();
-  Tensor dlnw = ln ? acc_ln.sum(0) : Tensor();
+  Tensor dlnw = ln ? acc_ln.narrow(1, 0, G).sum(0) : Tensor();
   return {dgx, dw, db, dlnw, dh_rec};
 }
 
