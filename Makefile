@@ -26,8 +26,12 @@ demo: install
 test: install-dev
 	$(PY) -m pytest -n 2 -q
 
+# recurrent kernels vs torch.nn and Keras 3 (installed here only), then the seed model's fit
+# against Keras' (about 25 minutes on 2 cores)
 bench: install
-	$(PY) bench/layers.py
+	$(PIP) install -q -e ".[bench]"
+	$(PY) bench/recurrent.py
+	$(PY) bench/fit_seed.py
 
 # ETTh1, every forecasting family, horizons 96-720 (about 40 minutes on 2 cores)
 bench-forecast: install

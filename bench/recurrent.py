@@ -4,7 +4,8 @@
 
 Sections (each a table; everything goes to bench/results/recurrent.json, written atomically):
 
-1. ``default``: training step (forward, a mean-square loss on the output sequence, backward)
+1. ``default``: training step (forward, a mean-square loss on the output sequence, backward
+   to the weights and to the input, as for a layer after an embedding or another layer)
    and inference (no grad) at B=64, T=128, D=64, H=128, float32, for every cell and variant,
    timed round-robin with torch.nn's module of the same cell and with torch.nn.LSTM; ratios
    are medians over rounds of the per-round ratio. Seqlab layers hold the torch module's
@@ -100,7 +101,7 @@ def contender(name: str, modules: dict[str, nn.Module], x: torch.Tensor):
 
 def train_step(f, x: torch.Tensor, params: list[torch.Tensor]):
     def run():
-        for p in params:
+        for p in [*params, x]:
             p.grad = None
         f(x).square().mean().backward()
     return run
@@ -118,7 +119,7 @@ def time_group(names: list[str], b: int, t: int, d: int, h: int, repeats: int, w
     torch.manual_seed(seed)
     kinds = {VARIANTS[n][0] for n in names}
     modules = {k: torch_module(k, d, h) for k in kinds}
-    x = torch.randn(b, t, d)
+    x = torch.randn(b, t, d, requires_grad=mode == "train")  # as after an embedding or a layer
     fs = {n: contender(n, modules, x) for n in names}
     jobs = {n: (train_step(f, x, ps) if mode == "train" else infer(f, x)) for n, (f, ps) in fs.items()}
     return paired(jobs, repeats, warmup)
@@ -159,7 +160,7 @@ def noise_floor(repeats: int, warmup: int) -> dict:
     a = torch_module("lstm", D, H)
     b = torch_module("lstm", D, H)
     b.load_state_dict(a.state_dict())
-    x = torch.randn(B, T, D)
+    x = torch.randn(B, T, D, requires_grad=True)
     res = paired({"a": train_step(lambda x: a(x)[0], x, list(a.parameters())),
                   "b": train_step(lambda x: b(x)[0], x, list(b.parameters()))}, repeats, warmup)
     return {"train_ratio_copy_vs_itself": round(ratio(res, "b", "a"), 3)}
@@ -203,7 +204,7 @@ def torchscript_peephole():
 def alternatives_section(repeats: int, warmup: int) -> list[dict]:
     torch.manual_seed(0)
     module = torch_module("lstm", D, H)
-    x = torch.randn(B, T, D)
+    x = torch.randn(B, T, D, requires_grad=True)
     native = LSTM(H, peephole=True, return_sequences=True, input_size=D)
     reference = LSTM(H, peephole=True, return_sequences=True, backend="reference", input_size=D)
     compiled = CompiledStepLSTM(H, peephole=True, return_sequences=True, backend="reference", input_size=D)
@@ -296,7 +297,7 @@ def memory_probe(name: str, t: int) -> float:
     """MiB of resident memory one training step adds at its peak (run in a fresh process)."""
     torch.manual_seed(0)
     module = torch_module("lstm", D, H)
-    x = torch.randn(B, t, D)
+    x = torch.randn(B, t, D, requires_grad=True)
     if name == "LSTM peephole, reference path":
         layer = LSTM(H, peephole=True, return_sequences=True, backend="reference", input_size=D)
         f, params = layer, list(layer.parameters())

@@ -145,8 +145,8 @@ def test_without_bias_both_paths_equal_torch_nn(kind):
 
 
 def test_auto_takes_the_faster_fused_path_for_standard_layers(monkeypatch):
-    """torch's kernel for LSTM inference and for prefix lengths; seqlab's for GRU, SimpleRNN
-    and LSTM training on full-length batches (where bench/recurrent.py measures it faster)."""
+    """torch's kernel for the plain LSTM and for prefix lengths; seqlab's for GRU and SimpleRNN
+    on full-length batches (where bench/recurrent.py measures it faster)."""
     import seqlab.layers.recurrent as recurrent
 
     paths = []
@@ -161,7 +161,7 @@ def test_auto_takes_the_faster_fused_path_for_standard_layers(monkeypatch):
             layer(x)
         layer(x, lengths=torch.tensor([T, 2, 5]))
         layer(x, mask=torch.ones(B, T, dtype=torch.bool))  # all true: no mask at all
-    assert paths == ["native", "torch", "torch", "native",
+    assert paths == ["torch", "torch", "torch", "torch",
                      "native", "native", "torch", "native",
                      "native", "native", "torch", "native"]
     paths.clear()

@@ -14,8 +14,8 @@ Three execution paths, one class, chosen by ``backend``:
 - ``"native"`` runs seqlab's C++ kernels (``kernels/native.py``) on the CPU: every variant,
   peepholes, layer norm and masks with holes included, with explicit BPTT;
 - ``"fused"`` takes the faster of the two where both apply (measured: seqlab's for GRU and
-  SimpleRNN, and for LSTM training; torch's for LSTM inference, for prefix lengths, which its
-  packed sequences skip, and on a GPU) and whichever applies otherwise; ``"auto"`` (the
+  SimpleRNN; torch's for the plain LSTM, for prefix lengths, which its packed sequences skip,
+  and on a GPU) and whichever applies otherwise; ``"auto"`` (the
   default) does the same but falls back to the reference path, saying so once in the log,
   where neither applies (a GPU tensor of a variant torch has no kernel for, or no compiler).
 
@@ -313,8 +313,7 @@ class Recurrent(Layer):
     no_kernel_reason = "this configuration has no torch kernel"  # why fused_mode is None
 
     # Where seqlab's kernel beats torch's on a CPU for full-length batches (bench/recurrent.py,
-    # BENCHMARKS.md): torch runs GRU and RNN steps as separate ops, LSTM through oneDNN, whose
-    # forward pass is faster than ours but whose training step is not.
+    # BENCHMARKS.md): torch runs GRU and RNN steps as separate ops, but LSTM through oneDNN.
     native_faster_on_cpu: tuple[str, ...] = ("train", "infer")
 
     def _native_is_faster(self, x: torch.Tensor) -> bool:
@@ -491,7 +490,7 @@ class LSTM(Recurrent):
     """
 
     cell_class = LSTMCell
-    native_faster_on_cpu = ("train",)
+    native_faster_on_cpu = ()  # oneDNN's LSTM is the faster for the plain cell, both ways
 
     def __init__(self, units: int, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, return_sequences: bool = False, return_state: bool = False,

@@ -51,8 +51,12 @@ inline T sigmoid(T x) { return T(1) / (T(1) + fast_exp(-x)); }
 inline float tanh_(float x) { return 1.0f - 2.0f / (fast_exp(2.0f * x) + 1.0f); }
 inline double tanh_(double x) { return std::tanh(x); }
 
-// Rows per parallel task: enough work to pay for a thread hand-off.
-inline int64_t grain(int64_t width) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, width)); }
+// Rows per parallel task, from the work per row (values touched): a thread hand-off costs about
+// as much as 64K of them, so a step of the plain cells at B=64, H=128 stays on one thread and
+// the layer-norm ones (about four times the work) use two.
+inline int64_t grain(int64_t work_per_row) {
+  return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, work_per_row));
+}
 
 inline bool has(const OptTensor& t) { return t.has_value() && t->defined(); }
 
@@ -112,7 +116,7 @@ void recurrent_projection(const Tensor& h, const Tensor& w_hh, Tensor& pre, cons
   T* rstd = rstd_t->data_ptr<T>();
   const T* gamma = ln_w->data_ptr<T>();
   const T* beta = ptr_or_null<T>(ln_b);
-  at::parallel_for(0, B, grain(n), [&](int64_t b0, int64_t b1) {
+  at::parallel_for(0, B, grain(4 * n), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       T* row = p + b * n;
       T* nrow = norm + b * n;
@@ -262,7 +266,7 @@ std::vector<Tensor> lstm_forward(const Tensor& gx, const Tensor& w_hh, const Opt
       T_* gt = gates.data_ptr<T_>() + t * B * G;
       T_* cnt = ln_c ? cn.data_ptr<T_>() + t * B * H : nullptr;
       T_* rct = ln_c ? rstd_c.data_ptr<T_>() + t * B : nullptr;
-      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(ln_c ? 4 * G : G), [&](int64_t b0, int64_t b1) {
         std::vector<T_> c_hat_buf(ln_c ? H : 0);
         for (int64_t b = b0; b < b1; ++b) {
           const T_* a = gxt + b * G;  // W_ih x_t + b
@@ -335,7 +339,7 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
       const T_* gt = gates.data_ptr<T_>() + t * B * G;
       T_* dgt = dgx.data_ptr<T_>() + t * B * G;
       T_* drt = draw.data_ptr<T_>() + t * B * G;
-      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(ln ? 4 * G : G), [&](int64_t b0, int64_t b1) {
         T_* scratch = scratch_all.data() + static_cast<size_t>(at::get_thread_num()) * width;
         for (int64_t b = b0; b < b1; ++b) {
           T_* dg = dgt + b * G;
@@ -478,7 +482,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
       T_* dgt = dgx.data_ptr<T_>() + t * B * G;
       T_* dht_ = dgh.data_ptr<T_>() + t * B * G;
       T_* drt = draw.data_ptr<T_>() + t * B * G;
-      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(ln ? 4 * G : G), [&](int64_t b0, int64_t b1) {
         std::vector<T_> tmp(ln ? 2 * G : 0);
         for (int64_t b = b0; b < b1; ++b) {
           T_* dg = dgt + b * G;
