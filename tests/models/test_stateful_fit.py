@@ -49,3 +49,29 @@ def test_stateful_char_model_learns_and_resets_each_epoch():
     unigram = float(-(counts / counts.sum() * np.log(counts / counts.sum())).sum())  # nats/char
     val_loss = model.evaluate(x_val, y_val, batch_size=16)["loss"]
     assert val_loss < unigram - 0.6, (val_loss, unigram)
+
+
+def test_stateful_models_stream_in_whole_batches_of_one_size():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from seqlab.errors import DataError
+
+    x = np.random.default_rng(0).standard_normal((24, 5, 2)).astype(np.float32)
+    y = x.sum(axis=(1, 2))[:, None]
+    model = Sequential([LSTM(4, stateful=True), Dense(1)])
+    model.build((5, 2))
+    assert model(torch.from_numpy(x[:3])).shape == (3, 1)  # build left no 1-row state behind
+    model.reset_states()
+    model.compile(loss="mse")
+    with pytest.raises(ConfigError, match=r"evaluate: .*is stateful: pass the batch_size"):
+        model.evaluate(x, y)
+    with pytest.raises(DataError, match=r"fit: .*is stateful, but 22 samples do not make whole batches of 4"):
+        model.fit(x[:22], y[:22], batch_size=4, shuffle=False)
+    shuffled = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=4, shuffle=True)
+    with pytest.raises(ConfigError, match="pass shuffle=False"):
+        model.fit(shuffled, shuffle=False)
+    # validation_split keeps whole batches: 24 * 0.3 = 7.2 -> 4 held out
+    history = model.fit(x, y, batch_size=4, shuffle=False, validation_split=0.3, epochs=1)
+    assert "val_loss" in history.history
+    assert set(model.evaluate(x, y)) == {"loss"}  # fit's batch size of 4
+    assert model.predict(x).shape == (24, 1)

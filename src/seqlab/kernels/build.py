@@ -1,9 +1,9 @@
 """Build seqlab's C++ recurrent kernels now (``python -m seqlab.kernels.build``).
 
 ``make install`` runs this once, so that no training run pays the build (about a minute) and a
-machine without a compiler says so at install time. The build is cached by torch's extension
-builder (``$TORCH_EXTENSIONS_DIR``, by default ``~/.cache/torch_extensions``) and redone only
-when the source, the compiler flags, torch or the CPU change.
+machine without a compiler says so at install time. The build is cached in
+``$SEQLAB_KERNELS_DIR`` (by default ``~/.cache/seqlab/kernels``) and redone only when the
+source, the compiler flags, torch or the CPU change.
 """
 
 from __future__ import annotations

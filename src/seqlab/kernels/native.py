@@ -2,7 +2,7 @@
 
 The C++ source (``csrc/recurrent.cpp``) is compiled once with torch's extension builder and
 cached (``python -m seqlab.kernels.build`` does it at install time; otherwise the first use
-does). Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
+does, saying so in the log). Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
 the forward keeps only the gate activations and states it needs, and the backward walks the
 steps in reverse, then computes dW_hh with one GEMM over all steps. Inputs are time-major
 (T, B, .) and contiguous; the input projection for all steps is the caller's, computed with
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 
 import torch
@@ -32,30 +33,53 @@ _module = None
 _error: str | None = None
 
 
+# -O3 with -ffast-math vectorises the loops and their sums. Fast-math also assumes no NaN, so
+# the source keeps NaN by integer tests where a comparison would drop it (see fast_exp, relu):
+# a NaN must come out as a NaN for the engine to stop on it.
+FLAGS = ["-O3", "-ffast-math"]
+STALE_LOCK_SECONDS = 900  # a build takes about a minute; a lock this old is a killed build's
+
+
 def load(verbose: bool = False):
-    """The compiled extension, building it on first use (about a minute); raises on failure."""
+    """The compiled extension, building it on first use (about a minute); raises on failure.
+
+    Built for this CPU (``-march=native``) where the compiler takes it, generic otherwise, into
+    ``$SEQLAB_KERNELS_DIR`` (default ``~/.cache/seqlab/kernels``); torch's builder rebuilds
+    when the source, the flags or torch change.
+    """
     global _module, _error
     with _lock:
         if _module is not None:
             return _module
         if _error is not None:
             raise RuntimeError(_error)
-        try:
-            from torch.utils.cpp_extension import load as build
+        errors = []
+        for tag, arch in ((_cpu_tag(), ["-march=native"]), ("generic", [])):
+            try:
+                _module = _build(f"{EXTENSION_NAME}_{tag}", FLAGS + arch, verbose)
+                return _module
+            except Exception as exc:  # no compiler, no ninja, a flag refused: try, then say why
+                errors.append(str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
+        _error = f"seqlab's C++ recurrent kernels could not be built: {'; '.join(errors)}"
+        log.warning(_error)
+        raise RuntimeError(_error)
 
-            _put_ninja_on_path()
 
-            _module = build(
-                name=f"{EXTENSION_NAME}_{_cpu_tag()}",
-                sources=[str(SOURCE)],
-                extra_cflags=["-O3", "-march=native", "-ffast-math"],
-                verbose=verbose,
-            )
-        except Exception as exc:  # no compiler, no ninja, a failed build: say why once
-            _error = f"seqlab's C++ recurrent kernels could not be built: {exc}"
-            log.warning(_error)
-            raise RuntimeError(_error) from exc
-        return _module
+def _build(name: str, flags: list[str], verbose: bool):
+    from torch.utils.cpp_extension import load as build
+
+    _put_ninja_on_path()
+    root = os.environ.get("SEQLAB_KERNELS_DIR") or Path.home() / ".cache" / "seqlab" / "kernels"
+    folder = Path(root) / f"torch-{torch.__version__}" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / "lock"
+    if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+        log.warning("removing %s, left by a build that was stopped", lock)
+        lock.unlink(missing_ok=True)
+    if not any(folder.glob("*.so")):
+        log.warning("building seqlab's C++ recurrent kernels in %s (once, about a minute)", folder)
+    return build(name=name, sources=[str(SOURCE)], extra_cflags=flags, build_directory=str(folder),
+                 verbose=verbose)
 
 
 def _put_ninja_on_path() -> None:

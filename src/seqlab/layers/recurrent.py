@@ -207,6 +207,8 @@ class Recurrent(Layer):
                              "token ids need an Embedding layer first")
         self._ensure_built(x)
         B, T, _ = x.shape
+        if T == 0:
+            raise ShapeError(f"{self.label}: the input has no time steps (shape {tuple(x.shape)})")
         mask, lengths = self._mask(mask, lengths, B, T, x.device)  # (B, T), (B,); None if unpadded
         if self.stateful and initial_state is None and self._carried_state is not None:
             initial_state = self._carried(B)

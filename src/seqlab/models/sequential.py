@@ -17,7 +17,7 @@ import numpy as np
 import pydantic
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from seqlab.errors import ConfigError, DataError, ShapeError, WeightsError, describe_validation
 from seqlab.layers import LAYERS
@@ -98,6 +98,7 @@ class Sequential(nn.Module):
         with torch.no_grad():
             self(self._dummy_input(1))
         self.train(was_training)
+        self.reset_states()  # the dummy row is no stream
         return self
 
     def _dummy_input(self, batch: int) -> torch.Tensor:
@@ -176,11 +177,14 @@ class Sequential(nn.Module):
         options = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
                    "progress": bool(verbose), **train_options}
         config = _validated(TrainConfig, options, "fit")
-        stateful = [m.label for m in self.modules() if getattr(m, "stateful", False)]
-        if stateful and config.shuffle:
-            raise ConfigError(f"fit: {stateful[0]} is stateful, so batches must come in stream order: "
+        stateful = self._stateful_label()
+        shuffled = isinstance(x.sampler, RandomSampler) if isinstance(x, DataLoader) else config.shuffle
+        if stateful and shuffled:
+            raise ConfigError(f"fit: {stateful} is stateful, so batches must come in stream order: "
                               "pass shuffle=False (seqlab.data.streams.stream_chunks lays a stream out "
                               "for it)")
+        if stateful:
+            self._stream_batch_size = config.batch_size  # evaluate and predict stream alike
         if callbacks is not None and not all(isinstance(c, Callback) for c in callbacks):
             bad = next(type(c).__name__ for c in callbacks if not isinstance(c, Callback))
             raise ConfigError(f"fit: callbacks must be lightning Callback instances, got {bad}")
@@ -195,23 +199,41 @@ class Sequential(nn.Module):
             callbacks=callbacks, resume=resume, from_logits=cfg["from_logits"])
         return self.history
 
-    def evaluate(self, x=None, y=None, batch_size: int = 256) -> dict[str, float]:
-        """Loss and metrics on ``(x, y)``, as a dict (Keras' ``return_dict=True``)."""
+    def evaluate(self, x=None, y=None, batch_size: int | None = None) -> dict[str, float]:
+        """Loss and metrics on ``(x, y)``, as a dict (Keras' ``return_dict=True``); batches of 256,
+        or for a stateful model of ``fit``'s size."""
         from seqlab.training import engine
 
         cfg = self._require_compiled("evaluate")
-        loader = x if isinstance(x, DataLoader) else _loader(x, y, batch_size, shuffle=False)
+        loader = x if isinstance(x, DataLoader) else \
+            _loader(x, y, self._batch_size_for(x, batch_size, "evaluate"), shuffle=False)
         self._build_from(loader)
         return engine.evaluate(self, loss=cfg["loss"], metrics=cfg["metrics"], loader=loader,
                                from_logits=cfg["from_logits"])
 
-    def predict(self, x, batch_size: int = 256) -> np.ndarray:
-        """Outputs for ``x`` as a NumPy array."""
+    def predict(self, x, batch_size: int | None = None) -> np.ndarray:
+        """Outputs for ``x`` as a NumPy array; batches as in ``evaluate``."""
         from seqlab.training import engine
 
-        loader = x if isinstance(x, DataLoader) else _loader(x, None, batch_size, shuffle=False)
+        loader = x if isinstance(x, DataLoader) else \
+            _loader(x, None, self._batch_size_for(x, batch_size, "predict"), shuffle=False)
         self._build_from(loader)
         return engine.predict(self, loader).cpu().numpy()
+
+    def _stateful_label(self) -> str | None:
+        return next((m.label for m in self.modules() if getattr(m, "stateful", False)), None)
+
+    def _batch_size_for(self, x, batch_size: int | None, what: str) -> int:
+        """256 by default; a stateful model streams in batches of one fixed size that divides x."""
+        stateful = self._stateful_label()
+        if stateful is None:
+            return 256 if batch_size is None else batch_size
+        batch_size = batch_size or getattr(self, "_stream_batch_size", None)
+        if batch_size is None:
+            raise ConfigError(f"{what}: {stateful} is stateful: pass the batch_size the stream was laid "
+                              "out for (seqlab.data.streams.stream_chunks)")
+        _check_stream(len(x), batch_size, what, stateful)
+        return batch_size
 
     def _require_compiled(self, what: str) -> dict:
         if self.compile_config is None:
@@ -231,11 +253,16 @@ class Sequential(nn.Module):
         if validation_data is None and validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ConfigError(f"fit: `validation_split` must be in (0, 1), got {validation_split}")
-            cut = len(x) - int(round(len(x) * validation_split))
+            held_out = int(round(len(x) * validation_split))
+            if self._stateful_label():  # whole batches of streams: row b still continues row b
+                held_out -= held_out % config.batch_size
+            cut = len(x) - held_out
             if cut < 1 or cut >= len(x):
                 raise DataError(f"fit: validation_split={validation_split} leaves an empty split of {len(x)} samples")
             validation_data = (x[cut:], y[cut:])
             x, y = x[:cut], y[:cut]
+        if self._stateful_label():
+            _check_stream(len(x), config.batch_size, "fit", self._stateful_label())
         train = _loader(x, y, config.batch_size, shuffle=config.shuffle)
         val = None
         if validation_data is not None:
@@ -333,6 +360,12 @@ def _validated(schema: type[pydantic.BaseModel], values: dict, where: str):
         return schema.model_validate(values)
     except pydantic.ValidationError as exc:
         raise ConfigError(f"{where}: {describe_validation(exc)}") from None
+
+
+def _check_stream(n: int, batch_size: int, what: str, layer: str) -> None:
+    if n % batch_size:
+        raise DataError(f"{what}: {layer} is stateful, but {n} samples do not make whole batches of "
+                        f"{batch_size}: a stream laid out by seqlab.data.streams.stream_chunks does")
 
 
 def _tensor(a, name: str) -> torch.Tensor:

@@ -40,9 +40,10 @@ def reset_states(net: torch.nn.Module) -> None:
 
 
 class ResetStates(Callback):
-    """Truncated BPTT over streams: stateful layers start every epoch, and every validation,
-    test or prediction pass, from a zero state (Keras leaves this to the user; forgetting it
-    feeds the end of one epoch's stream into the start of the next)."""
+    """Truncated BPTT over streams: stateful layers start every training epoch and every
+    validation pass from a zero state, and training does not inherit validation's state (Keras
+    leaves this to the user; forgetting it feeds the end of one epoch's stream into the start
+    of the next). ``engine.evaluate`` and ``engine.predict`` reset on their own."""
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         reset_states(pl_module)

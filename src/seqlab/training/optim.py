@@ -27,7 +27,7 @@ def build_optimizer(
 ) -> torch.optim.Optimizer:
     """A torch optimizer over ``params`` with the config's lr, weight decay and (sgd, rmsprop) momentum."""
     if config.name in ("adam", "adamw"):
-        params = list(params)
+        params = [{**p, "params": list(p["params"])} if isinstance(p, dict) else p for p in params]
         cls = torch.optim.Adam if config.name == "adam" else torch.optim.AdamW
         # the fused update (one kernel over all parameters) is 3x faster on a CPU than the
         # per-parameter loop; it takes floating-point tensors on the CPU or a GPU

@@ -29,8 +29,18 @@ namespace {
 
 // exp, sigmoid and tanh written so that the compiler can vectorise the loops that call them.
 // float: Cephes' expf polynomial (max relative error about 2 ulp) with the exponent set by bit
-// arithmetic; double (used to check gradients) keeps libm's exp and tanh.
+// arithmetic; double (used to check gradients) keeps libm's exp and tanh. The build uses
+// -ffast-math, under which x != x is folded to false: NaN is tested on the bits instead.
+inline bool is_nan(float x) { return (__builtin_bit_cast(uint32_t, x) & 0x7fffffffu) > 0x7f800000u; }
+inline bool is_nan(double x) {
+  return (__builtin_bit_cast(uint64_t, x) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull;
+}
+
+template <typename T>
+inline T relu_(T x) { return is_nan(x) ? x : (x > T(0) ? x : T(0)); }
+
 inline float fast_exp(float x) {
+  const float x0 = x;
   x = std::min(std::max(x, -87.0f), 88.0f);
   float n = std::floor(x * 1.44269504088896341f + 0.5f);  // round(x / ln 2)
   float r = x - n * 0.693359375f + n * 2.12194440e-4f;    // x - n ln 2, in two parts
@@ -41,7 +51,8 @@ inline float fast_exp(float x) {
   y = y * r + 1.6666665459e-1f;
   y = y * r + 5.0000001201e-1f;
   y = y * r * r + r + 1.0f;
-  return y * __builtin_bit_cast(float, (static_cast<int32_t>(n) + 127) << 23);  // * 2^n
+  y *= __builtin_bit_cast(float, (static_cast<int32_t>(n) + 127) << 23);  // * 2^n
+  return is_nan(x0) ? x0 : y;
 }
 inline double fast_exp(double x) { return std::exp(x); }
 
@@ -63,16 +74,17 @@ inline bool has(const OptTensor& t) { return t.has_value() && t->defined(); }
 template <typename T>
 inline const T* ptr_or_null(const OptTensor& t) { return has(t) ? t->data_ptr<T>() : nullptr; }
 
-// Normalise one row: out = (raw - mean) * rstd; returns rstd. Two passes (mean, then the
-// mean square deviation), each a plain loop the compiler vectorises.
+// Normalise one row: out = (raw - mean) * rstd; returns rstd. Two passes (mean, then the mean
+// square deviation), summed in double: the backward pass subtracts nearly equal means, and
+// float sums cost it a decimal digit against the reference.
 template <typename T>
 inline T layer_norm_row(const T* __restrict raw, T* __restrict out, int64_t n, T eps) {
-  T sum = 0;
+  double sum = 0;
   for (int64_t j = 0; j < n; ++j) sum += raw[j];
-  const T mean = sum / T(n);
-  T sq = 0;
-  for (int64_t j = 0; j < n; ++j) sq += (raw[j] - mean) * (raw[j] - mean);
-  const T rstd = T(1) / std::sqrt(sq / T(n) + eps);
+  const T mean = T(sum / double(n));
+  double sq = 0;
+  for (int64_t j = 0; j < n; ++j) sq += double(raw[j] - mean) * double(raw[j] - mean);
+  const T rstd = T(1.0 / std::sqrt(sq / double(n) + double(eps)));
   for (int64_t j = 0; j < n; ++j) out[j] = (raw[j] - mean) * rstd;
   return rstd;
 }
@@ -82,10 +94,9 @@ inline T layer_norm_row(const T* __restrict raw, T* __restrict out, int64_t n, T
 template <typename T>
 inline void layer_norm_row_backward(const T* __restrict d_norm, const T* __restrict norm, T rstd,
                                     T* __restrict dx, int64_t n) {
-  T m1 = 0, m2 = 0;
-  for (int64_t j = 0; j < n; ++j) { m1 += d_norm[j]; m2 += d_norm[j] * norm[j]; }
-  m1 /= T(n);
-  m2 /= T(n);
+  double s1 = 0, s2 = 0;
+  for (int64_t j = 0; j < n; ++j) { s1 += d_norm[j]; s2 += double(d_norm[j]) * double(norm[j]); }
+  const T m1 = T(s1 / double(n)), m2 = T(s2 / double(n));
   for (int64_t j = 0; j < n; ++j) dx[j] = rstd * (d_norm[j] - m1 - norm[j] * m2);
 }
 
@@ -116,7 +127,7 @@ void recurrent_projection(const Tensor& h, const Tensor& w_hh, Tensor& pre, cons
   T* rstd = rstd_t->data_ptr<T>();
   const T* gamma = ln_w->data_ptr<T>();
   const T* beta = ptr_or_null<T>(ln_b);
-  at::parallel_for(0, B, grain(4 * n), [&](int64_t b0, int64_t b1) {
+  at::parallel_for(0, B, grain(n), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       T* row = p + b * n;
       T* nrow = norm + b * n;
@@ -130,11 +141,33 @@ void recurrent_projection(const Tensor& h, const Tensor& w_hh, Tensor& pre, cons
   });
 }
 
-void check_inputs(const Tensor& gx, const Tensor& w_hh, int64_t gates) {
+// Shapes, layouts and dtypes, so that no loop below reads past a buffer. vectors: optional
+// parameters with the number of H-sized blocks each must hold (peepholes 3, LSTM norms 4 or 1).
+void check_inputs(const Tensor& gx, const Tensor& w_hh, int64_t gates, std::initializer_list<Tensor> states,
+                  const OptTensor& mask, std::initializer_list<std::pair<const OptTensor*, int64_t>> vectors) {
   TORCH_CHECK(gx.device().is_cpu(), "seqlab kernels run on the CPU");
   TORCH_CHECK(gx.dim() == 3 && gx.is_contiguous(), "gx must be a contiguous (T, B, G*H) tensor");
-  TORCH_CHECK(w_hh.size(0) == gates * w_hh.size(1), "weight_hh must be (G*H, H)");
+  TORCH_CHECK(gx.size(0) >= 1, "a sequence needs at least one step");
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == gates * w_hh.size(1), "weight_hh must be (G*H, H)");
   TORCH_CHECK(gx.size(2) == w_hh.size(0), "gx and weight_hh disagree on G*H");
+  TORCH_CHECK(w_hh.scalar_type() == gx.scalar_type(), "weight_hh and gx differ in dtype");
+  const int64_t T = gx.size(0), B = gx.size(1), H = w_hh.size(1);
+  for (const Tensor& s : states) {
+    TORCH_CHECK(s.dim() == 2 && s.size(0) == B && s.size(1) == H && s.is_contiguous() &&
+                    s.scalar_type() == gx.scalar_type(),
+                "initial states must be contiguous (B, H) tensors of gx's dtype");
+  }
+  if (has(mask)) {
+    TORCH_CHECK(mask->scalar_type() == at::kBool && mask->dim() == 2 && mask->size(0) == T &&
+                    mask->size(1) == B && mask->is_contiguous(),
+                "mask must be a contiguous (T, B) bool tensor");
+  }
+  for (const auto& [t, blocks] : vectors) {
+    if (!has(*t)) continue;
+    TORCH_CHECK((*t)->numel() == blocks * H && (*t)->is_contiguous() &&
+                    (*t)->scalar_type() == gx.scalar_type(),
+                "a peephole, bias or layer-norm parameter has the wrong size or dtype");
+  }
 }
 
 
@@ -233,7 +266,8 @@ std::vector<Tensor> lstm_forward(const Tensor& gx, const Tensor& w_hh, const Opt
                                  const OptTensor& ln_c_w, const OptTensor& ln_c_b,
                                  const Tensor& h0, const Tensor& c0, const OptTensor& mask,
                                  double eps) {
-  check_inputs(gx, w_hh, 4);
+  check_inputs(gx, w_hh, 4, {h0, c0}, mask,
+               {{&peep, 3}, {&ln_hh_w, 4}, {&ln_hh_b, 4}, {&ln_c_w, 1}, {&ln_c_b, 1}});
   const int64_t T = gx.size(0), B = gx.size(1), H = w_hh.size(1), G = 4 * H;
   auto hs = at::empty({T, B, H}, gx.options());
   auto cs = at::empty({T, B, H}, gx.options());
@@ -266,7 +300,7 @@ std::vector<Tensor> lstm_forward(const Tensor& gx, const Tensor& w_hh, const Opt
       T_* gt = gates.data_ptr<T_>() + t * B * G;
       T_* cnt = ln_c ? cn.data_ptr<T_>() + t * B * H : nullptr;
       T_* rct = ln_c ? rstd_c.data_ptr<T_>() + t * B : nullptr;
-      at::parallel_for(0, B, grain(ln_c ? 4 * G : G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
         std::vector<T_> c_hat_buf(ln_c ? H : 0);
         for (int64_t b = b0; b < b1; ++b) {
           const T_* a = gxt + b * G;  // W_ih x_t + b
@@ -339,7 +373,7 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
       const T_* gt = gates.data_ptr<T_>() + t * B * G;
       T_* dgt = dgx.data_ptr<T_>() + t * B * G;
       T_* drt = draw.data_ptr<T_>() + t * B * G;
-      at::parallel_for(0, B, grain(ln ? 4 * G : G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
         T_* scratch = scratch_all.data() + static_cast<size_t>(at::get_thread_num()) * width;
         for (int64_t b = b0; b < b1; ++b) {
           T_* dg = dgt + b * G;
@@ -413,7 +447,7 @@ std::vector<Tensor> lstm_backward(const Tensor& dhs, const Tensor& dcT, const Te
 std::vector<Tensor> gru_forward(const Tensor& gx, const Tensor& w_hh, const OptTensor& b_hh,
                                 const OptTensor& ln_hh_w, const Tensor& h0,
                                 const OptTensor& mask, double eps) {
-  check_inputs(gx, w_hh, 3);
+  check_inputs(gx, w_hh, 3, {h0}, mask, {{&b_hh, 3}, {&ln_hh_w, 3}});
   const int64_t T = gx.size(0), B = gx.size(1), H = w_hh.size(1), G = 3 * H;
   const bool ln = has(ln_hh_w);
   auto hs = at::empty({T, B, H}, gx.options());
@@ -482,7 +516,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
       T_* dgt = dgx.data_ptr<T_>() + t * B * G;
       T_* dht_ = dgh.data_ptr<T_>() + t * B * G;
       T_* drt = draw.data_ptr<T_>() + t * B * G;
-      at::parallel_for(0, B, grain(ln ? 4 * G : G), [&](int64_t b0, int64_t b1) {
+      at::parallel_for(0, B, grain(G), [&](int64_t b0, int64_t b1) {
         std::vector<T_> tmp(ln ? 2 * G : 0);
         for (int64_t b = b0; b < b1; ++b) {
           T_* dg = dgt + b * G;
@@ -528,7 +562,7 @@ std::vector<Tensor> gru_backward(const Tensor& dhs, const Tensor& hs, const Tens
 // Elman RNN: h_t = φ(gx_t + W_hh h_{t-1}), φ = tanh or relu (both biases are in gx).
 Tensor rnn_forward(const Tensor& gx, const Tensor& w_hh, const Tensor& h0, const OptTensor& mask,
                    bool relu) {
-  check_inputs(gx, w_hh, 1);
+  check_inputs(gx, w_hh, 1, {h0}, mask, {});
   const int64_t T = gx.size(0), B = gx.size(1), H = w_hh.size(1);
   auto hs = at::empty({T, B, H}, gx.options());
   auto pre = at::empty({B, H}, gx.options());
@@ -548,7 +582,7 @@ Tensor rnn_forward(const Tensor& gx, const Tensor& w_hh, const Tensor& h0, const
           if (m && !m[t * B + b]) {
             for (int64_t j = 0; j < H; ++j) h[o + j] = hp[o + j];
           } else if (relu) {
-            for (int64_t j = 0; j < H; ++j) h[o + j] = std::max(a[o + j] + pr[o + j], T_(0));
+            for (int64_t j = 0; j < H; ++j) h[o + j] = relu_(a[o + j] + pr[o + j]);
           } else {
             for (int64_t j = 0; j < H; ++j) h[o + j] = tanh_(a[o + j] + pr[o + j]);
           }
