@@ -59,10 +59,17 @@ def load(verbose: bool = False):
                 _module = _build(f"{EXTENSION_NAME}_{tag}", FLAGS + arch, verbose)
                 return _module
             except Exception as exc:  # no compiler, no ninja, a flag refused: try, then say why
-                errors.append(str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
+                errors.append(_reason(exc))
         _error = f"seqlab's C++ recurrent kernels could not be built: {'; '.join(errors)}"
         log.warning(_error)
         raise RuntimeError(_error)
+
+
+def _reason(exc: Exception) -> str:
+    """The compiler's first error line if there is one, else the exception's last line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return next((line for line in lines if "error" in line.lower() and "ninja" not in line),
+                lines[-1] if lines else type(exc).__name__)
 
 
 def _build(name: str, flags: list[str], verbose: bool):
