@@ -9,7 +9,7 @@ TORCH  ?= torch==2.13.0
 
 .PHONY: demo test bench bench-forecast bench-text install install-dev clean
 
-$(VENV)/.installed: pyproject.toml src/seqlab/kernels/csrc/recurrent.cpp
+$(VENV)/.installed: pyproject.toml $(wildcard src/seqlab/kernels/csrc/*)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)

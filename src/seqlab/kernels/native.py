@@ -1,6 +1,6 @@
 """seqlab's own fused CPU recurrences: a C++ extension with explicit backpropagation through time.
 
-The C++ source (``csrc/recurrent.cpp``) is compiled once with torch's extension builder and
+The C++ source (``csrc/``: ``common.h`` and one file per cell) is compiled once with torch's extension builder and
 cached (``python -m seqlab.kernels.build`` does it at install time; otherwise the first use
 does, saying so in the log). Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
 the forward keeps only the gate activations and states it needs, and the backward walks the
@@ -24,7 +24,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 log = logging.getLogger(__name__)
-SOURCE = Path(__file__).resolve().parent / "csrc" / "recurrent.cpp"
+CSRC = Path(__file__).resolve().parent / "csrc"
+SOURCES = [CSRC / name for name in ("lstm.cpp", "gru.cpp", "rnn.cpp", "module.cpp")]  # + common.h
 EXTENSION_NAME = "seqlab_recurrent"
 EPS = 1e-5  # layer norm's epsilon, as torch.nn.LayerNorm's default
 
@@ -68,8 +69,7 @@ def load(verbose: bool = False):
 def _reason(exc: Exception) -> str:
     """The compiler's first error line if there is one, else the exception's last line."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return next((line for line in lines if "error" in line.lower() and "ninja" not in line),
-                lines[-1] if lines else type(exc).__name__)
+    return next((line for line in lines if ": error:" in line), lines[-1] if lines else type(exc).__name__)
 
 
 def _build(name: str, flags: list[str], verbose: bool):
@@ -85,8 +85,8 @@ def _build(name: str, flags: list[str], verbose: bool):
         lock.unlink(missing_ok=True)
     if not any(folder.glob("*.so")):
         log.warning("building seqlab's C++ recurrent kernels in %s (once, about a minute)", folder)
-    return build(name=name, sources=[str(SOURCE)], extra_cflags=flags, build_directory=str(folder),
-                 verbose=verbose)
+    return build(name=name, sources=[str(p) for p in SOURCES], extra_cflags=flags,
+                 extra_include_paths=[str(CSRC)], build_directory=str(folder), verbose=verbose)
 
 
 def _put_ninja_on_path() -> None:
