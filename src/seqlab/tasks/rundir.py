@@ -6,8 +6,10 @@ once it is complete, so a failure or an interrupted run leaves the disk as it wa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from seqlab.errors import RunDirError
@@ -47,6 +49,19 @@ def replace_run(new: Path, out: Path) -> None:
     os.replace(new, out)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_run(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` to write a run into; it replaces ``out`` when the block
+    ends normally and is removed when it raises, so ``out`` is never half-written."""
+    work = io.temp_dir_beside(out)
+    try:
+        yield work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    replace_run(work, out)
 
 
 def existing_run_dir(path: str | Path) -> Path:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from seqlab.tasks.forecasting.data import SeriesSetup, WindowDataset, history_in
 from seqlab.tasks.forecasting.metrics import forecast_metrics
 from seqlab.tasks.forecasting.plots import plot_forecast
 from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 load_trained, replace_run)
+                                 load_trained, staged_run)
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -137,8 +136,7 @@ def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, b
                     "features are used only by lstm, gru, rnn, stacked-lstm, cnn, tcn and seq2seq (--model)")
     config = config.model_copy(update={"data": setup.data})
     setup.dataset("val"), setup.dataset("test")  # too-short splits fail now, before any training
-    work = io.temp_dir_beside(out)
-    try:
+    with staged_run(out) as work:
         if config.model == "auto":
             net, summary, selection = select_model(config, setup, progress)
             config = config.model_copy(update={"model": net.config})
@@ -150,10 +148,6 @@ def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, b
         if selection is not None:
             result["selection"] = selection
         save_run(work, config, net, setup, result)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    replace_run(work, out)
     result["run_dir"] = str(out)
     return result
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from seqlab.models import io
 from seqlab.models.text import ClassifierConfig, TextClassifier, TextShape, build_classifier
 from seqlab.models.text.ensemble import EnsembleClassifier
 from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 existing_run_dir, load_trained, replace_run)
+                                 existing_run_dir, load_trained, staged_run)
 from seqlab.tasks.text.config import TextConfig, load_text_config
 from seqlab.tasks.text.data import (TextSetup, absolute_paths, encode_for_run, label_ids, make_loader,
                                     prepare_text, read_labelled)
@@ -116,8 +115,7 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
     check_out(out, overwrite, resume_hint=False)
     config = config.model_copy(update={"data": absolute_paths(config.data, base)})
     setup = prepare_text(config.data, None, seed=config.train.seed or 0)
-    work = io.temp_dir_beside(out)
-    try:
+    with staged_run(out) as work:
         if config.model == "auto":
             net, summary, selection = select_model(config, setup, progress)
             if not isinstance(net, EnsembleClassifier):
@@ -132,10 +130,6 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
         if selection is not None:
             result["selection"] = selection
         save_run(work, config, net, setup, result, head)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    replace_run(work, out)
     result["run_dir"] = str(out)
     return result
 
