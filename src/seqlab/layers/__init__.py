@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 
 from seqlab.errors import ConfigError
-from seqlab.layers.attention import AttentionPooling
+from seqlab.layers.attention import AttentionPooling, TransformerEncoder
 from seqlab.layers.base import Layer
 from seqlab.layers.conv import (AveragePooling1D, AveragePooling2D, Conv1D, Conv2D,
                                 GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
@@ -46,6 +46,7 @@ LAYERS: dict[str, type[Layer]] = {
     "moving_average": MovingAverage,
     "attention_pooling": AttentionPooling,
     "token_dropout": TokenDropout,
+    "transformer_encoder": TransformerEncoder,
 }
 
 
@@ -73,4 +74,5 @@ __all__ = [
     "Conv1D", "Conv2D", "MaxPooling1D", "AveragePooling1D", "SumPooling1D",
     "GlobalMaxPooling1D", "GlobalAveragePooling1D", "MaxPooling2D", "AveragePooling2D",
     "TemporalBlock", "TCN", "RevIN", "MovingAverage", "AttentionPooling", "TokenDropout",
+    "TransformerEncoder",
 ]

@@ -49,16 +49,30 @@ class TextData(_Strict):
 
 
 class MnistData(_Strict):
-    """MNIST digits from idx files: images (28, 28, 1) or rows as a sequence (28 steps of 28)."""
+    """MNIST digits from idx files: images (28, 28, 1), rows as a sequence (28 steps of 28), or
+    pixels as a sequence (784 steps of 1: sequential MNIST; ``permuted``: in one fixed shuffled order)."""
 
     kind: Literal["mnist"] = "mnist"
     path: str
-    layout: Literal["image", "rows"] = "image"
+    layout: Literal["image", "rows", "pixels", "permuted"] = "image"
     val_fraction: float = Field(0.1, gt=0, lt=1)
     limit: int | None = Field(None, ge=10)
 
 
-DataConfig = Annotated[Union[SeriesData, TextData, MnistData], Field(discriminator="kind")]
+class SyntheticData(_Strict):
+    """A long-memory benchmark generated on the fly (Bai et al. 2018): the adding problem (two
+    marked numbers among ``length`` to sum) or copy memory (recall 10 symbols after ``length`` blanks)."""
+
+    kind: Literal["synthetic"] = "synthetic"
+    task: Literal["adding", "copy"] = "adding"
+    length: int = Field(100, ge=2)
+    n_train: int = Field(5000, ge=10)
+    n_val: int = Field(1000, ge=10)
+    n_test: int = Field(1000, ge=10)
+    seed: int = 0
+
+
+DataConfig = Annotated[Union[SeriesData, TextData, MnistData, SyntheticData], Field(discriminator="kind")]
 
 
 class CompileConfig(_Strict):

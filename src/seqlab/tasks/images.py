@@ -1,4 +1,5 @@
-"""MNIST for the generic ``seqlab train``: images (28, 28, 1) for Conv2D, or rows (28, 28) as a sequence."""
+"""MNIST for the generic ``seqlab train``: images (28, 28, 1) for Conv2D, rows (28, 28) or pixels
+(784, 1; in a fixed permutation for permuted MNIST) as a sequence."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from seqlab.data.images import load_mnist, read_idx
 from seqlab.data.registry import resolve
+from seqlab.data.synthetic import pixel_mnist
 from seqlab.tasks.config import MnistData
 from seqlab.tasks.prepared import Prepared, outputs_for_class, targets
 
@@ -29,6 +31,8 @@ def prepare(data: MnistData, loss: str, base: Path, seed: int = 0) -> Prepared:
 
 
 def to_inputs(images: np.ndarray, state: dict) -> np.ndarray:
+    if state["layout"] in ("pixels", "permuted"):
+        return pixel_mnist(images, permute=state["layout"] == "permuted")  # (n, 784, 1)
     x = images.astype(np.float32) / 255.0  # (n, 28, 28)
     return x[..., None] if state["layout"] == "image" else x
 

@@ -24,11 +24,11 @@ import torch
 import yaml
 
 from seqlab.data.registry import BUILTIN, resolve
-from seqlab.errors import ConfigError, RunDirError
+from seqlab.errors import ConfigError, DataError, RunDirError
 from seqlab.models import Sequential, load_model
 from seqlab.models import io
 from seqlab.models.spec import layers_from_spec
-from seqlab.tasks import forecasting, images
+from seqlab.tasks import forecasting, images, synthetic
 from seqlab.tasks.text import generic as text
 from seqlab.tasks.config import RunConfig, load_config, parse_config
 from seqlab.tasks.prepared import Prepared
@@ -56,7 +56,7 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
     elif not worker:
         check_out(out, overwrite)
     config, base = load_config(config_path, list(overrides))
-    config = _with_absolute_paths(config, base)
+    config = with_absolute_paths(config, base)
     prepared = prepare(config, base)
     if config.train.seed is not None:
         torch.manual_seed(config.train.seed)  # initial weights, before the engine seeds training
@@ -74,10 +74,7 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
         result = score_run(model, prepared)
         result.update(run_dir=str(out), epochs=len(history.epoch), history=history.history)
         if not worker:
-            model.save(work)
-            io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-            io.write_json(work / PREPROCESSING_FILE, prepared.state)
-            io.write_json(work / METRICS_FILE, result)
+            write_run(work, model, config, prepared.state, result)
     except BaseException:
         if work != out:
             shutil.rmtree(work, ignore_errors=True)
@@ -85,6 +82,14 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
     if work != out:
         replace_run(work, out)
     return result
+
+
+def write_run(folder: Path, model: Sequential, config: RunConfig, state: dict, result: dict) -> None:
+    """The files of a run directory: the model, its config, preprocessing and test metrics."""
+    model.save(folder)
+    io.atomic_write_text(folder / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    io.write_json(folder / PREPROCESSING_FILE, state)
+    io.write_json(folder / METRICS_FILE, result)
 
 
 def _resume_config(out: Path, config_path, overrides) -> Path:
@@ -115,6 +120,8 @@ def predict(run_dir: str | Path, input_file: str | Path) -> list[dict]:
     state = _preprocessing(run_dir)
     model = load_model(run_dir)
     path = resolve(str(input_file))
+    if state["kind"] == "synthetic" or path.suffix == ".npy":
+        return [{"prediction": p.tolist()} for p in model.predict(model_inputs(path, state))]
     if state["kind"] == "series":
         return forecasting.format_predictions(model.predict(forecasting.predict_inputs(path, state)), state)
     if state["kind"] == "text":
@@ -123,29 +130,54 @@ def predict(run_dir: str | Path, input_file: str | Path) -> list[dict]:
     return images.format_predictions(model.predict(images.predict_inputs(path, state)), state)
 
 
+def model_inputs(path: Path, state: dict) -> np.ndarray:
+    """The model's inputs for a file of the run's kind: a series CSV, a text file (one text a
+    line), an idx image file, or a ``.npy`` array of inputs as they enter the network (any kind)."""
+    if path.suffix == ".npy":
+        try:
+            x = np.load(path, allow_pickle=False)  # never unpickles: only plain arrays load
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a .npy array of numbers ({exc})") from None
+        if state["kind"] == "synthetic" and state["task"] == "copy" and x.ndim == 2:
+            x = synthetic.to_inputs(x, "copy")  # symbol ids -> one-hot
+        return x
+    if state["kind"] == "series":
+        return forecasting.predict_inputs(path, state)
+    if state["kind"] == "text":
+        return text.predict_inputs(path, state)[0]
+    if state["kind"] == "mnist":
+        return images.predict_inputs(path, state)
+    raise DataError(f"{path}: a {state['kind']} run reads its inputs from a .npy array")
+
+
 def prepare(config: RunConfig, base: Path) -> Prepared:
     data, loss, seed = config.data, config.compile.loss, config.train.seed or 0
     if data.kind == "series":
         return forecasting.prepare(data, base)
     if data.kind == "text":
         return text.prepare(data, loss, base, seed)
+    if data.kind == "synthetic":
+        return synthetic.prepare(data)
     return images.prepare(data, loss, base, seed)
 
 
 def score_run(model: Sequential, prepared: Prepared) -> dict:
     """Test metrics of the model and of each baseline, by the same functions."""
     y_pred = model.predict(prepared.x_test)
-    kind = prepared.state["kind"]
-    result = {"test": score(kind, y_pred, prepared.y_test),
-              "baseline": {name: score(kind, pred, prepared.y_test) for name, pred in prepared.baselines.items()}}
+    result = {"test": score(prepared.state, y_pred, prepared.y_test),
+              "baseline": {name: score(prepared.state, pred, prepared.y_test)
+                           for name, pred in prepared.baselines.items()}}
     if len(result["baseline"]) == 1:  # the single baseline at the top level, as the CLI contract shows
         (name, metrics), = result["baseline"].items()
         result["baseline"] = {"name": name, **metrics}
     return result
 
 
-def score(kind: str, y_pred: np.ndarray, y_true: np.ndarray) -> dict:
-    """Series: MSE and MAE (standardised scale). Classification: accuracy."""
+def score(state: dict, y_pred: np.ndarray, y_true: np.ndarray) -> dict:
+    """Series: MSE and MAE (standardised scale). Classification: accuracy. Synthetic: the task's."""
+    kind = state["kind"]
+    if kind == "synthetic":
+        return synthetic.score(state["task"], y_pred, y_true)
     if kind == "series":
         err = y_pred.reshape(y_true.shape) - y_true
         return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
@@ -157,7 +189,7 @@ def score(kind: str, y_pred: np.ndarray, y_true: np.ndarray) -> dict:
     return {"accuracy": float(np.mean(predicted == actual)), "n": int(len(actual))}
 
 
-def _with_absolute_paths(config: RunConfig, base: Path) -> RunConfig:
+def with_absolute_paths(config: RunConfig, base: Path) -> RunConfig:
     data = config.data.model_copy()
     for key in ("path", "test_path"):
         value = getattr(data, key, None)
@@ -168,7 +200,8 @@ def _with_absolute_paths(config: RunConfig, base: Path) -> RunConfig:
 
 STATE_KEYS = {"series": ("columns", "features", "target", "lookback", "horizon", "timestamp_col", "scaler"),
               "text": ("labels", "vocab", "max_len", "truncation", "text_col"),
-              "mnist": ("layout", "labels")}
+              "mnist": ("layout", "labels"),
+              "synthetic": ("task", "length")}
 
 
 def _preprocessing(run_dir: Path) -> dict:

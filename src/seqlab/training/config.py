@@ -117,7 +117,8 @@ class OptimizerConfig(_Strict):
 
 
 class TrainConfig(_Strict):
-    """How to train: epochs, batching, clipping, early stopping, schedule, seeding and devices.
+    """How to train: epochs (and a wall-clock budget), batching, clipping, early stopping,
+    schedule, seeding and devices.
 
     ``batch_size``, ``shuffle`` and ``num_workers`` describe the loaders; ``engine.make_loader``
     builds one from them. ``accelerator``, ``devices`` and ``strategy`` pass through to the
@@ -126,6 +127,7 @@ class TrainConfig(_Strict):
     """
 
     epochs: int = Field(10, ge=1)
+    max_time_s: float | None = Field(None, gt=0)  # a wall-clock budget: training stops when it is spent
     batch_size: int = Field(32, ge=1)
     shuffle: bool = True
     gradient_clip_val: float | None = Field(None, gt=0.0)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import timedelta
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -219,6 +220,7 @@ def fit(
                 L.seed_everything(config.seed, workers=True, verbose=False)
             trainer = L.Trainer(
                 max_epochs=config.epochs,
+                max_time=None if config.max_time_s is None else timedelta(seconds=config.max_time_s),
                 accelerator=config.accelerator,
                 devices=config.devices,
                 strategy=config.strategy,
