@@ -112,6 +112,7 @@ class Recurrent(Layer):
         self._fallback_logged = False
 
     layer_norm = False  # LSTM and GRU take it as an argument
+    probe = None  # probe(t, h_t) -> h_t on layer 0's forward direction (see ``scan``); forces the reference path
 
     # -- parameters ---------------------------------------------------------------------
     @property
@@ -284,7 +285,8 @@ class Recurrent(Layer):
             for d in range(dirs):
                 s0 = tuple(s[k * dirs + d] for s in state0)  # each (B, H)
                 xs, ms = (layer_input, mask) if d == 0 else (_flip(layer_input), _flip(mask))
-                out, s = scan(cell, xs, ms, s0, self.weights(k, d))  # (B, T, H)
+                probe = self.probe if (k, d) == (0, 0) else None
+                out, s = scan(cell, xs, ms, s0, self.weights(k, d), probe)  # (B, T, H)
                 outputs.append(out if d == 0 else out.flip(1))
                 finals.append(s)
             layer_input = torch.cat(outputs, dim=-1)  # (B, T, dirs*H)
@@ -324,7 +326,7 @@ class Recurrent(Layer):
 
     def _path(self, mask: torch.Tensor | None, lengths: torch.Tensor | None, x: torch.Tensor) -> str:
         """``torch``, ``native`` or ``reference``: the path this call takes under ``backend``."""
-        if self.backend == "reference":
+        if self.backend == "reference" or self.probe is not None:
             return "reference"
         torch_reason = None
         if self.fused_mode is None:
@@ -404,12 +406,19 @@ class Recurrent(Layer):
         return tuple(out)
 
 
-def scan(cell, x: torch.Tensor, mask: torch.Tensor | None, state: State, w: CellWeights):
-    """Run ``cell`` over x (B, T, D) from ``state``; masked steps keep the state and output 0."""
+def scan(cell, x: torch.Tensor, mask: torch.Tensor | None, state: State, w: CellWeights, probe=None):
+    """Run ``cell`` over x (B, T, D) from ``state``; masked steps keep the state and output 0.
+
+    ``probe(t, h_t)``, if given, replaces h_t (output and state) by what it returns: the
+    gradient-flow analysis adds a zero that requires grad, whose gradient is then dL/dh_t.
+    """
     gx = cell.input_projection(x, w)  # W_ih x_t + b_ih for every t at once: (B, T, G*H)
     outputs = []
     for t in range(x.shape[1]):
         h, new_state = cell.step(gx[:, t], state, w)  # (B, H)
+        if probe is not None:
+            h = probe(t, h)
+            new_state = (h, *new_state[1:])
         if mask is not None:
             m = mask[:, t, None]  # (B, 1)
             new_state = tuple(torch.where(m, n, s) for n, s in zip(new_state, state))
