@@ -267,3 +267,61 @@ def _write(out: Path, config: CompareConfig, result: dict, prepared: Prepared, f
                            {"test": record["test"], "baseline": result["baselines"], "seed": cfg.train.seed})
         write_json(work / LEADERBOARD_FILE, result)
         comparison_report(result).write(work / REPORT_FILE)
+
+
+def compare_runs(run_dirs: list[str | Path]) -> dict:
+    """A leaderboard of finished runs of ``seqlab train`` (one seed each), scored again on their
+    test split. The runs must share the task: the same ``data`` section and loss.
+
+    Raises:
+        ConfigError: fewer than two runs, or runs of different tasks (the message names the two
+            runs and the first key where they differ).
+    """
+    from seqlab.models import load_model
+    from seqlab.tasks.config import load_config
+
+    if len(run_dirs) < 2:
+        raise ConfigError("compare: give one comparison config, or two or more run directories")
+    loaded = []
+    for run_dir in map(Path, run_dirs):
+        if not (run_dir / CONFIG_FILE).is_file():
+            raise ConfigError(f"{run_dir}: not a seqlab run directory ({CONFIG_FILE} is missing)")
+        config, base = load_config(run_dir / CONFIG_FILE)
+        loaded.append((run_dir, config, base))
+    first_dir, first, base = loaded[0]
+    for run_dir, config, _ in loaded[1:]:
+        for key, a, b in (("data", first.data.model_dump(), config.data.model_dump()),
+                          ("compile.loss", first.compile.loss, config.compile.loss)):
+            if a != b:
+                where = next((k for k in a if a.get(k) != b.get(k)), key) if isinstance(a, dict) else key
+                raise ConfigError(f"compare: {first_dir} and {run_dir} are different tasks ({key} differs"
+                                  f"{'' if where == key else f' at {key}.{where}'}: {_get(a, where)!r} vs "
+                                  f"{_get(b, where)!r}); compare runs trained on the same data")
+    prepared = runs.prepare(first, base)
+    task = task_of(first.data)
+    rank_by = task["rank_by"] if first.compile.loss == task["loss"] else next(iter(runs.score(prepared.state, prepared.y_test, prepared.y_test)))
+    records = []
+    for run_dir, config, _ in loaded:
+        model = load_model(run_dir)
+        scored = runs.score_run(model, prepared)
+        records.append({"model": run_dir.name, "seed": config.train.seed, "test": scored["test"],
+                        "params": measure.parameter_count(model), "train_time_s": None, "epochs": None,
+                        "val_loss": None,
+                        "latency_ms": measure.latency_ms(model, torch.as_tensor(prepared.x_test[:1])),
+                        "peak_memory_mb": None, "baseline": scored["baseline"]})
+    higher = rank_by == "accuracy"
+    rows = sorted(({"model": r["model"], "seeds": 1, **{k: {"mean": v, "std": 0.0} for k, v in r["test"].items()},
+                    "params": r["params"], "latency_ms": {"mean": r["latency_ms"], "std": 0.0}} for r in records),
+                  key=lambda row: (-1.0 if higher else 1.0) * row[rank_by]["mean"])
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    baselines = by_name(records[0]["baseline"])
+    for record in records:
+        record.pop("baseline")
+    return {"task": first.data.model_dump(mode="json"), "rank_by": rank_by, "higher_is_better": higher,
+            "seeds": None, "budget": None, "leaderboard": rows, "baselines": baselines, "runs": records,
+            "out": None}
+
+
+def _get(d: Any, key: str) -> Any:
+    return d.get(key) if isinstance(d, dict) else d

@@ -44,3 +44,45 @@ def comparison_report(result: dict) -> Report:
                   for r in result["runs"]])
     report.json_block(result)
     return report
+
+
+def _distance_series(models: list[dict], key: str) -> dict:
+    series = {}
+    for m in models:
+        if key in m and m[key]:
+            norms = m[key]["norms"]
+            T = len(norms)
+            series[m["model"]] = ([T - t for t in range(T)], norms)  # distance T - t for t = 0 .. T-1
+    return series
+
+
+def gradients_report(result: dict) -> Report:
+    """Flags, spectral radii and plots of gradient flow (norm against distance) and norm histories."""
+    report = Report("Gradient flow through time")
+    report.paragraph(f"Source: {result['source']}. Norms of dL/dh_t, averaged over a validation batch of "
+                     f"{result['batch']}; vanishing when the first step's norm is below 1e-3 of the last step's.")
+    report.heading("Flags")
+    rows = []
+    for m in result["models"]:
+        radii = m["spectral_radius"].get("trained") or []
+        radius = max((max(r["gates"].values()) for r in radii), default=None)
+        rows.append([m["model"], m["layer"], m.get("at_init", {}).get("ratio"), m["trained"]["ratio"],
+                     m["vanishing"], m["exploding"], radius])
+    report.table(["model", "layer", "g_1/g_T at init", "g_1/g_T trained", "vanishing", "exploding",
+                  "largest spectral radius (trained)"], rows)
+    for key, title in (("at_init", "at initialisation"), ("trained", "after training")):
+        series = _distance_series(result["models"], key)
+        if series:
+            report.line_plot(series, title=f"||dL/dh_t|| {title}", xlabel="distance from the loss (steps)",
+                             ylabel="gradient norm", logy=True)
+    histories = {}
+    for m in result["models"]:
+        h = m.get("grad_norm_history")
+        if h:
+            histories[f"{m['model']} (unclipped)"] = (list(range(len(h["unclipped"]))), h["unclipped"])
+            histories[f"{m['model']} (clipped at {h['clip_value']:g})"] = (list(range(len(h["clipped"]))), h["clipped"])
+    if histories:
+        report.line_plot(histories, title="total gradient norm per step, before clipping", xlabel="optimizer step",
+                         ylabel="||grad||", logy=True)
+    report.json_block(result)
+    return report

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.analysis import analyze_app, compare
 from seqlab.cli.forecast import forecast_app
 from seqlab.cli.text import text_app
 
@@ -17,6 +18,8 @@ app = typer.Typer(name="seqlab", help="Sequence modelling with recurrent and con
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
+app.add_typer(analyze_app, name="analyze")
+app.command()(user_errors(compare))
 
 
 @app.command()

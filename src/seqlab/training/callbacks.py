@@ -134,3 +134,15 @@ class CSVMetricsLogger(Callback):
         pl_module.finish_epoch()  # collective under DDP: every rank computes
         if trainer.is_global_zero:
             write_metrics_csv(self.path, pl_module.record)
+
+
+class GradientNormHistory(Callback):
+    """The total gradient norm :math:`\\lVert \\nabla_\\theta L \\rVert_2` of every optimizer step,
+    read before clipping (Lightning clips after ``on_before_optimizer_step``), in ``.norms``."""
+
+    def __init__(self) -> None:
+        self.norms: list[float] = []
+
+    def on_before_optimizer_step(self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: Any) -> None:
+        grads = [p.grad.detach().norm() for p in pl_module.parameters() if p.grad is not None]
+        self.norms.append(float(torch.stack(grads).norm()) if grads else 0.0)

@@ -1,0 +1,133 @@
+"""``analyze_gradients``: gradient flow through time, per architecture, at initialisation, during
+training and after it, with the gradient-norm history of training with and without clipping.
+
+The source is a comparison config (every architecture it names, first seed), a single-run
+config (its ``model``), or a run directory (its trained model, on its validation split: no
+training, so no histories). Every norm is taken on one fixed validation batch.
+See :mod:`seqlab.analysis.gradient_flow` for the definitions and the vanishing/exploding flags.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import yaml
+from lightning.pytorch.callbacks import Callback
+
+from seqlab.analysis.compare import CompareConfig, load_compare_config, run_config, task_shape
+from seqlab.analysis.gradient_flow import spectral_radii, step_gradient_norms
+from seqlab.errors import ConfigError
+from seqlab.models import Sequential, load_model
+from seqlab.models.spec import layers_from_spec
+from seqlab.models.zoo import architecture_spec, check_architectures, default_architectures
+from seqlab.tasks import runs
+from seqlab.tasks.config import RunConfig, load_config
+from seqlab.tasks.prepared import Prepared
+from seqlab.tasks.rundir import CONFIG_FILE
+from seqlab.training.callbacks import GradientNormHistory
+
+DEFAULT_CLIP = 1.0
+
+
+class EpochFlow(Callback):
+    """The step-gradient summary on a fixed batch at the end of every training epoch."""
+
+    def __init__(self, net, x, y, loss: str, from_logits: bool) -> None:
+        self.net, self.x, self.y, self.loss, self.from_logits = net, x, y, loss, from_logits
+        self.epochs: list[dict] = []
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        flow = step_gradient_norms(self.net, self.x, self.y, self.loss, self.from_logits)
+        self.epochs.append({"epoch": trainer.current_epoch, **{k: v for k, v in flow.items() if k != "norms"}})
+
+
+def analyze_gradients(source: str | Path, overrides: list[str] = (), batch: int = 64) -> dict:
+    """Gradient flow of every model ``source`` describes (see the module docstring).
+
+    Returns:
+        ``{"source", "task", "batch", "models": [{"model", "layer", "at_init", "during_training",
+        "trained", "spectral_radius", "grad_norm_history", "vanishing", "exploding"}, ...],
+        "vanishing": [names], "exploding": [names]}``; ``at_init`` and ``trained`` hold the norms
+        :math:`g_t` for every step (``norms``, t = 1 ... T) with ``first``, ``last``, ``ratio``
+        and the flags.
+    """
+    source = Path(source)
+    if source.is_dir():
+        return _from_run_dir(source, batch)
+    if not source.is_file():
+        raise ConfigError(f"{source}: neither a config file nor a run directory")
+    raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    if isinstance(raw, dict) and "model" in raw:
+        config, base = load_config(source, list(overrides))
+        config = runs.with_absolute_paths(config, base)
+        prepared = runs.prepare(config, base)
+        models = [("model", config)]
+    else:
+        compare_config, base = load_compare_config(source, list(overrides))
+        first = runs.with_absolute_paths(run_config(compare_config, [{"dense": {"units": 1}}], compare_config.seeds[0]), base)
+        compare_config = compare_config.model_copy(update={"data": first.data})
+        prepared = runs.prepare(first, base)
+        models = _architectures(compare_config, prepared)
+    results = [dict(model=name, **train_and_trace(config, prepared, batch)) for name, config in models]
+    return _summary(str(source), models[0][1], results, batch)
+
+
+def _architectures(config: CompareConfig, prepared: Prepared) -> list[tuple[str, RunConfig]]:
+    shape = task_shape(prepared)
+    names = config.models or default_architectures(shape)
+    check_architectures(names, shape)
+    return [(name, run_config(config, architecture_spec(name, shape, config.units), config.seeds[0])) for name in names]
+
+
+def train_and_trace(config: RunConfig, prepared: Prepared, batch: int) -> dict:
+    """Flow at initialisation, per epoch and after training (clipped), and the norm history of
+    the same run (same seed, same batches) without clipping."""
+    x, y = torch.as_tensor(prepared.x_val[:batch]), torch.as_tensor(prepared.y_val[:batch])
+    loss, logits = config.compile.loss, config.compile.from_logits
+    clip = config.train.gradient_clip_val or DEFAULT_CLIP
+    traces = {}
+    for clipped in (True, False):
+        torch.manual_seed(config.train.seed or 0)
+        model = Sequential(layers_from_spec(config.model, "gradients"), input_shape=prepared.input_shape)
+        model.compile(**config.compile.model_dump())
+        if clipped:
+            at_init, radii_init = step_gradient_norms(model, x, y, loss, logits), spectral_radii(model)
+        norms, flow = GradientNormHistory(), EpochFlow(model, x, y, loss, logits)
+        options = config.train.model_dump(exclude={"epochs", "batch_size", "shuffle", "progress",
+                                                   "gradient_clip_val", "early_stopping"})
+        history = model.fit(prepared.x_train, prepared.y_train, validation_data=(prepared.x_val, prepared.y_val),
+                            epochs=config.train.epochs, batch_size=config.train.batch_size,
+                            shuffle=config.train.shuffle, gradient_clip_val=clip if clipped else None,
+                            callbacks=[norms] + ([flow] if clipped else []), **options)
+        traces[clipped] = {"norms": norms.norms, "val_loss": history.history["val_loss"]}
+        if clipped:
+            trained, radii_trained, epochs = step_gradient_norms(model, x, y, loss, logits), spectral_radii(model), flow.epochs
+    return {"layer": at_init["layer"], "at_init": at_init, "during_training": epochs, "trained": trained,
+            "spectral_radius": {"at_init": radii_init, "trained": radii_trained},
+            "grad_norm_history": {"clip_value": clip, "clipped": traces[True]["norms"],
+                                  "unclipped": traces[False]["norms"],
+                                  "val_loss_clipped": traces[True]["val_loss"],
+                                  "val_loss_unclipped": traces[False]["val_loss"]},
+            "vanishing": at_init["vanishing"],
+            "exploding": at_init["exploding"] or trained["exploding"]}
+
+
+def _from_run_dir(run_dir: Path, batch: int) -> dict:
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise ConfigError(f"{run_dir}: not a seqlab run directory ({CONFIG_FILE} is missing)")
+    config, base = load_config(run_dir / CONFIG_FILE)
+    prepared = runs.prepare(config, base)
+    model = load_model(run_dir)
+    x, y = torch.as_tensor(prepared.x_val[:batch]), torch.as_tensor(prepared.y_val[:batch])
+    flow = step_gradient_norms(model, x, y, config.compile.loss, config.compile.from_logits)
+    result = {"model": run_dir.name, "layer": flow["layer"], "trained": flow,
+              "spectral_radius": {"trained": spectral_radii(model)},
+              "vanishing": flow["vanishing"], "exploding": flow["exploding"]}
+    return _summary(str(run_dir), config, [result], batch)
+
+
+def _summary(source: str, config: RunConfig, results: list[dict], batch: int) -> dict:
+    return {"source": source, "task": config.data.model_dump(mode="json"), "batch": batch, "models": results,
+            "vanishing": [r["model"] for r in results if r["vanishing"]],
+            "exploding": [r["model"] for r in results if r["exploding"]]}

@@ -1,0 +1,69 @@
+"""Where the analysis commands' inputs come from and where their results go.
+
+``receptive_field_of`` reads a model from a config or a run directory; ``write_analysis`` writes
+a result as ``<kind>.json`` and ``report.html`` into a folder, both at once or neither.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from seqlab.analysis.receptive_field import receptive_field
+from seqlab.errors import ConfigError
+from seqlab.models import load_model
+from seqlab.models.io import write_json
+from seqlab.tasks.config import load_config
+from seqlab.tasks.rundir import CONFIG_FILE, staged_run
+
+
+def receptive_field_of(source: str | Path) -> dict:
+    """The receptive field of a run config's ``model`` (input channels from its ``data``) or of a
+    run directory's saved model."""
+    source = Path(source)
+    if source.is_dir():
+        if not (source / CONFIG_FILE).is_file():
+            raise ConfigError(f"{source}: not a seqlab run directory ({CONFIG_FILE} is missing)")
+        return {"source": str(source), **receptive_field(load_model(source))}
+    if not source.is_file():
+        raise ConfigError(f"{source}: config file not found")
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or "model" not in raw:
+        raise ConfigError(f"{source}: a receptive field needs a run config with a `model` list of layers")
+    config, _ = load_config(source)
+    return {"source": str(source), **receptive_field(config.model, input_shape=(1, input_channels(config.data)))}
+
+
+def input_channels(data) -> int:
+    """Features per step of a data section, without reading the data."""
+    if data.kind == "series":
+        return len(data.features or data.target)
+    if data.kind == "synthetic":
+        return 2 if data.task == "adding" else 10
+    if data.kind == "mnist":
+        return {"rows": 28, "image": 1}.get(data.layout, 1)
+    return 1  # token ids: an Embedding comes first
+
+
+def write_analysis(out: str | Path, kind: str, result: dict, overwrite: bool = False) -> Path:
+    """``out/<kind>.json`` and ``out/report.html`` (the report of ``kind``), written together."""
+    from seqlab.analysis import reports
+
+    out = Path(out)
+    _check_folder(out, overwrite)
+    with staged_run(out) as work:
+        write_json(work / f"{kind}.json", result)
+        getattr(reports, f"{kind}_report")(result).write(work / "report.html")
+    return out
+
+
+def _check_folder(out: Path, overwrite: bool) -> None:
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ConfigError(f"{out}: already exists; pass --overwrite to replace it")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
+        raise ConfigError(f"{out}: --overwrite replaces analysis folders only (with a report.html); "
+                          "choose another --out")
+

@@ -1,0 +1,106 @@
+"""``seqlab compare``, ``seqlab analyze ...`` and ``seqlab explain`` (thin over seqlab.analysis)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from seqlab.cli.common import JsonOption, console, err_console, print_json, user_errors
+
+analyze_app = typer.Typer(help="Gradient flow, receptive fields, learning and robustness curves.",
+                          no_args_is_help=True)
+
+Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config key, e.g. train.epochs=3.")]
+Out = Annotated[Optional[Path], typer.Option("--out", help="Folder for the JSON result and report.html.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")]
+
+
+def _pm(cell) -> str:
+    return f"{cell['mean']:.4g} ± {cell['std']:.2g}" if isinstance(cell, dict) else f"{cell}"
+
+
+def compare(
+    sources: Annotated[list[Path], typer.Argument(help="A comparison config YAML, or two or more run "
+                                                       "directories of `seqlab train` on the same data.")],
+    out: Out = None, set_: Sets = None, overwrite: Overwrite = False, json_: JsonOption = False,
+) -> None:
+    """Train several architectures on one task (same data, split, budget, seeds) and rank them."""
+    from seqlab.analysis.compare import compare as run_compare, compare_runs
+
+    if len(sources) == 1 and not sources[0].is_dir():
+        progress = None if json_ else (lambda name, seed, record: err_console.print(
+            f"{name} seed {seed}: {record['test']} ({record['train_time_s']:.1f} s)", highlight=False))
+        result = run_compare(sources[0], out, overrides=set_ or [], overwrite=overwrite, on_run=progress)
+    else:
+        result = compare_runs(sources)
+    if json_:
+        print_json(result)
+        return
+    rows = result["leaderboard"]
+    metrics = [k for k in rows[0] if isinstance(rows[0][k], dict) and k not in
+               ("train_time_s", "epochs", "val_loss", "latency_ms", "peak_memory_mb")]
+    table = Table(title=f"Leaderboard (test {result['rank_by']}, mean ± std over seeds)")
+    for column in ("rank", "model", *metrics, "params", "train s", "latency ms", "memory MiB"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for r in rows:
+        table.add_row(str(r["rank"]), r["model"], *(_pm(r[m]) for m in metrics), str(r["params"]),
+                      _pm(r.get("train_time_s", "")), _pm(r.get("latency_ms", "")), _pm(r.get("peak_memory_mb", "")))
+    console.print(table)
+    for name, scores in (result.get("baselines") or {}).items():
+        console.print(f"baseline {name}: {scores}", highlight=False)
+    if result.get("out"):
+        console.print(f"report: {Path(result['out']) / 'report.html'}")
+
+
+@analyze_app.command("gradients")
+@user_errors
+def gradients(
+    source: Annotated[Path, typer.Argument(help="A comparison config, a run config, or a run directory.")],
+    out: Out = None, set_: Sets = None, overwrite: Overwrite = False,
+    batch: Annotated[int, typer.Option("--batch", help="Validation sequences the norms are averaged over.")] = 64,
+    json_: JsonOption = False,
+) -> None:
+    """||dL/dh_t|| against the distance from the loss, spectral radii, clipped and unclipped norm histories."""
+    from seqlab.analysis.gradients import analyze_gradients
+    from seqlab.analysis.outputs import write_analysis
+
+    result = analyze_gradients(source, set_ or [], batch=batch)
+    if out is not None:
+        write_analysis(out, "gradients", result, overwrite)
+    if json_:
+        print_json(result)
+        return
+    table = Table(title="Gradient flow: g_1 / g_T (first step over last), on a validation batch")
+    for column in ("model", "layer", "at init", "trained", "vanishing", "exploding"):
+        table.add_column(column)
+    for r in result["models"]:
+        init = f"{r['at_init']['ratio']:.3g}" if "at_init" in r else "—"
+        table.add_row(r["model"], r["layer"], init, f"{r['trained']['ratio']:.3g}", str(r["vanishing"]),
+                      str(r["exploding"]))
+    console.print(table)
+
+
+@analyze_app.command("receptive-field")
+@user_errors
+def receptive_field(
+    config: Annotated[Path, typer.Argument(help="A run config (its `model` list) or a run directory.")],
+    json_: JsonOption = False,
+) -> None:
+    """The exact receptive field of the model's conv, pooling and TCN stack, checked by gradients."""
+    from seqlab.analysis.outputs import receptive_field_of
+
+    result = receptive_field_of(config)
+    if json_:
+        print_json(result)
+        return
+    table = Table(title=f"Receptive field: {result['receptive_field']} (gradient check: {result['empirical']})")
+    for column in ("layer", "kernel", "stride", "dilation", "receptive field", "jump"):
+        table.add_column(column)
+    for row in result["layers"]:
+        table.add_row(row["layer"], *(str(row[k]) for k in ("kernel", "stride", "dilation", "receptive_field", "jump")))
+    console.print(table)
+    if result.get("stack_ends_at"):
+        console.print(f"the stack ends at {result['stack_ends_at']}: {result.get('stop_reason', '')}", highlight=False)
