@@ -86,3 +86,70 @@ def gradients_report(result: dict) -> Report:
                          ylabel="||grad||", logy=True)
     report.json_block(result)
     return report
+
+
+def explain_report(result: dict) -> Report:
+    """Attributions per example (highlighted tokens, or step x feature heatmaps), attention,
+    permutation importance and the surrogate's rules and fidelity."""
+    report = Report(f"Why {result['run_dir']} predicts what it does")
+    report.paragraph(f"Inputs: {result['input']}. Attributions explain {result['target_note']}; integrated "
+                     "gradients from a zero baseline (padding vectors for text) sum to the output difference.")
+    for e in result["examples"]:
+        label = f" ({e['label']})" if e.get("label") is not None else ""
+        report.heading(f"Example {e['index']}: prediction {_short(e['prediction'])}{label}", level=3)
+        report.paragraph(f"sum of attributions {sum(_flat(e['attributions'])):.4g}; F(x) - F(baseline) "
+                         f"{e['output'] - e['baseline_output']:.4g} (difference {e['delta']:.2g})")
+        if "tokens" in e:
+            report.tokens(e["tokens"], e["attributions"], caption="integrated gradients per token")
+            if "attention" in e:
+                report.tokens(e["tokens"], e["attention"][:len(e["tokens"])], caption="attention weights")
+        else:
+            report.heatmap(np_t(e["attributions"]), ylabels=result["feature_names"], title="integrated gradients",
+                           caption="feature (rows) by time step (columns)")
+            if "attention" in e:
+                steps = list(range(len(e["attention"])))
+                report.line_plot({"attention": (steps, e["attention"])}, title="attention weights",
+                                 xlabel="time step", ylabel="weight")
+    if result.get("permutation_importance"):
+        report.heading("Permutation importance (test loss rise when a feature is shuffled)")
+        report.table(["feature", "importance", "std"],
+                     [[r["feature"], r["importance"], r["std"]] for r in result["permutation_importance"]])
+    s = result["surrogate"]
+    report.heading("Global surrogate")
+    report.paragraph(f"{s['model']} fitted to the network's own predictions; fidelity "
+                     f"({s['fidelity']['metric']}): {s['fidelity']['test']:.3f} on the test split, "
+                     f"{s['fidelity']['train']:.3f} on the training inputs.")
+    report.json_block(s["rules"], summary="rules")
+    report.json_block(result)
+    return report
+
+
+def curves_report(result: dict) -> Report:
+    """Learning curves and robustness curves, one line per architecture."""
+    metric = result["metric"]
+    report = Report("Data efficiency and robustness")
+    report.paragraph(f"Test {metric} ({'higher' if result['higher_is_better'] else 'lower'} is better), seed "
+                     f"{result['seed']}. Data: {result['task']}.")
+    curves = {m["model"]: ([p["fraction"] for p in m["learning_curve"]], [p[metric] for p in m["learning_curve"]])
+              for m in result["models"]}
+    report.line_plot(curves, title="learning curve", xlabel="fraction of the training data", ylabel=metric)
+    for kind in result["models"][0]["robustness"]:
+        series = {m["model"]: ([p["level"] for p in m["robustness"][kind]], [p[metric] for p in m["robustness"][kind]])
+                  for m in result["models"]}
+        report.line_plot(series, title=f"robustness: {kind}", xlabel=kind, ylabel=metric)
+    report.json_block(result)
+    return report
+
+
+def np_t(values) -> list:
+    """(T, D) nested lists -> (D, T)."""
+    return [list(row) for row in zip(*values)]
+
+
+def _flat(values) -> list[float]:
+    return [v for row in values for v in (row if isinstance(row, list) else [row])]
+
+
+def _short(prediction) -> str:
+    values = prediction if isinstance(prediction, list) else [prediction]
+    return "[" + ", ".join(f"{v:.3g}" for v in values[:6]) + (", ...]" if len(values) > 6 else "]")

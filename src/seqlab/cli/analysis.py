@@ -104,3 +104,67 @@ def receptive_field(
     console.print(table)
     if result.get("stack_ends_at"):
         console.print(f"the stack ends at {result['stack_ends_at']}: {result.get('stop_reason', '')}", highlight=False)
+
+
+@analyze_app.command("curves")
+@user_errors
+def curves(
+    config: Annotated[Path, typer.Argument(help="A comparison config YAML.")],
+    out: Out = None, set_: Sets = None, overwrite: Overwrite = False, json_: JsonOption = False,
+) -> None:
+    """Learning curves (5-100 % of the training data) and robustness curves (noise, dropped steps, shifts)."""
+    from seqlab.analysis.curves import analyze_curves
+    from seqlab.analysis.outputs import write_analysis
+
+    result = analyze_curves(config, set_ or [])
+    if out is not None:
+        write_analysis(out, "curves", result, overwrite)
+    if json_:
+        print_json(result)
+        return
+    metric = result["metric"]
+    table = Table(title=f"Test {metric}: learning curve, then the strongest corruption")
+    fractions = [p["fraction"] for p in result["models"][0]["learning_curve"]]
+    kinds = list(result["models"][0]["robustness"])
+    for column in ("model", *(f"{f:g}" for f in fractions), *kinds):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for m in result["models"]:
+        table.add_row(m["model"], *(f"{p[metric]:.4g}" for p in m["learning_curve"]),
+                      *(f"{m['robustness'][k][-1][metric]:.4g}" for k in kinds))
+    console.print(table)
+
+
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (`seqlab train`, or one under a comparison's models/).")],
+    input_file: Annotated[str, typer.Argument(help="Inputs the run's predict reads (series CSV, text file, .npy), "
+                                                   "or 'test' for the run's own test split.")] = "test",
+    examples: Annotated[int, typer.Option("--examples", help="Inputs to attribute (at most 20).")] = 5,
+    out: Out = None, overwrite: Overwrite = False, json_: JsonOption = False,
+) -> None:
+    """Integrated gradients, saliency, attention, permutation importance and a surrogate tree with its fidelity."""
+    from seqlab.analysis.explain import explain as run_explain
+    from seqlab.analysis.outputs import write_analysis
+
+    result = run_explain(run_dir, input_file, examples=examples)
+    if out is not None:
+        write_analysis(out, "explain", result, overwrite)
+    if json_:
+        print_json(result)
+        return
+    for e in result["examples"]:
+        line = f"example {e['index']}: sum IG {sum(_flat(e['attributions'])):.4g} = F(x) - F(x') " \
+               f"{e['output'] - e['baseline_output']:.4g}"
+        if "tokens" in e:
+            top = sorted(zip(e["attributions"], e["tokens"]), reverse=True)[:5]
+            line += "; top tokens: " + ", ".join(f"{t} ({a:+.3g})" for a, t in top)
+        console.print(line, highlight=False)
+    for row in result.get("permutation_importance", []):
+        console.print(f"permutation importance {row['feature']}: {row['importance']:.4g} ± {row['std']:.2g}",
+                      highlight=False)
+    s = result["surrogate"]
+    console.print(f"surrogate {s['model']}: fidelity {s['fidelity']['metric']} = {s['fidelity']['test']:.3f} (test)")
+    console.print(s["rules"], highlight=False, markup=False)
+
+
+def _flat(values) -> list[float]:
+    return [v for row in values for v in (row if isinstance(row, list) else [row])]

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
-from seqlab.cli.analysis import analyze_app, compare
+from seqlab.cli.analysis import analyze_app, compare, explain
 from seqlab.cli.forecast import forecast_app
 from seqlab.cli.text import text_app
 
@@ -20,6 +20,7 @@ app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
 app.add_typer(analyze_app, name="analyze")
 app.command()(user_errors(compare))
+app.command()(user_errors(explain))
 
 
 @app.command()
