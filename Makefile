@@ -23,7 +23,12 @@ install-dev: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/seqlab train --out runs/demo --overwrite
 
-test: install-dev
+# the HTML reports' end-to-end test renders them in Debian's headless Chromium
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: install-dev $(CHROMIUM)
 	$(PY) -m pytest -n 2 -q
 
 # recurrent kernels vs torch.nn and Keras 3 (installed here only), then the seed model's fit

@@ -9,6 +9,7 @@ skips proves nothing.
 from __future__ import annotations
 
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,3 +58,49 @@ def screenshot(path: Path, tmp_path: Path) -> Path:
         f"chromium wrote no screenshot of {path}\nstderr:\n{proc.stderr[-4000:]}"
     )
     return png
+
+
+class Dom(HTMLParser):
+    """Collects what the tests look at: body attributes, table rows by table id, token spans."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body: dict[str, str | None] = {}
+        self.tables: dict[str, list[list[str]]] = {}
+        self.tokens: list[tuple[str, str]] = []  # (text, title)
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._tok: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "body":
+            self.body = a
+        elif tag == "table":
+            self._table = a.get("id") or ""
+            self.tables[self._table] = []
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag == "span" and "tok" in (a.get("class") or "").split():
+            self._tok = a
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        elif tag == "span" and self._tok is not None:
+            self.tokens.append(("".join(self._cell), self._tok.get("title")))
+            self._tok = self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)

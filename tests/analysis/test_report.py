@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from matplotlib.image import imread
 
 from seqlab.analysis.report import Report
 
-from .chromium import render, screenshot
+from .chromium import Dom, render, screenshot
 
 XSS = "<script>alert(1)</script>"
 LEADERBOARD = [
@@ -49,59 +48,13 @@ def build() -> Report:
     return r
 
 
-class _Dom(HTMLParser):
-    """Collects what the tests look at: body attributes, table rows by table id, token spans."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.body: dict[str, str | None] = {}
-        self.tables: dict[str, list[list[str]]] = {}
-        self.tokens: list[tuple[str, str]] = []  # (text, title)
-        self._table: str | None = None
-        self._cell: list[str] | None = None
-        self._row: list[str] | None = None
-        self._tok: dict[str, str | None] | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "body":
-            self.body = a
-        elif tag == "table":
-            self._table = a.get("id") or ""
-            self.tables[self._table] = []
-        elif tag == "tr" and self._table is not None:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-        elif tag == "span" and "tok" in (a.get("class") or "").split():
-            self._tok = a
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._row is not None and self._cell is not None:
-            self._row.append("".join(self._cell))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[self._table].append(self._row)
-            self._row = None
-        elif tag == "table":
-            self._table = None
-        elif tag == "span" and self._tok is not None:
-            self.tokens.append(("".join(self._cell), self._tok.get("title")))
-            self._tok = self._cell = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     return build().write(tmp_path_factory.mktemp("report") / "report.html")
 
 
 def test_browser_renders_leaderboard_plots_and_tokens(page, tmp_path):
-    dom = _Dom()
+    dom = Dom()
     dom.feed(render(page, tmp_path))
 
     assert dom.body.get("data-images") == str(N_FIGURES), dom.body  # the script ran after load

@@ -148,14 +148,14 @@ def train_one(config: RunConfig, prepared: Prepared) -> tuple[Sequential, dict]:
     train_time = time.perf_counter() - start
     scored = runs.score_run(model, prepared)
     batch = slice(0, min(config.train.batch_size, len(prepared.x_train)))
-    x_batch, y_batch = torch.as_tensor(prepared.x_train[batch]), torch.as_tensor(prepared.y_train[batch])
+    x_batch, y_batch = torch.tensor(prepared.x_train[batch]), torch.tensor(prepared.y_train[batch])
     record = {
         "test": scored["test"],
         "params": measure.parameter_count(model),
         "train_time_s": train_time,
         "epochs": len(history.epoch),
         "val_loss": float(min(history.history["val_loss"])),
-        "latency_ms": measure.latency_ms(model, torch.as_tensor(prepared.x_test[:1])),
+        "latency_ms": measure.latency_ms(model, torch.tensor(prepared.x_test[:1])),
         "peak_memory_mb": measure.training_memory_mb(model, x_batch, y_batch, config.compile.loss,
                                                      config.compile.from_logits),
     }
