@@ -22,6 +22,7 @@ EXPECTED = {
     "max_pooling2d": "MaxPooling2D", "average_pooling2d": "AveragePooling2D",
     "temporal_block": "TemporalBlock", "tcn": "TCN", "revin": "RevIN", "moving_average": "MovingAverage",
     "attention_pooling": "AttentionPooling", "token_dropout": "TokenDropout",
+    "transformer_encoder": "TransformerEncoder",
 }
 
 # the smallest arguments and an input for each class
@@ -33,6 +34,7 @@ MINIMAL = {
     "Conv2D": ({"filters": 3, "kernel_size": 2}, (2, 5, 5, 4)),
     "MaxPooling2D": ({}, (2, 6, 6, 4)), "AveragePooling2D": ({}, (2, 6, 6, 4)),
     "TemporalBlock": ({"filters": 3}, (2, 5, 4)), "TokenDropout": ({"rate": 0.1}, (2, 5, 4)), "TCN": ({"filters": 3, "num_blocks": 2}, (2, 5, 4)),
+    "TransformerEncoder": ({"d_model": 8, "num_heads": 2, "num_layers": 1}, (2, 5, 4)),
 }
 
 
@@ -62,7 +64,8 @@ def test_every_name_builds_a_working_layer(name):
 
 
 @pytest.mark.parametrize("name, hint", [("lstmm", "lstm"), ("MaxPooling1D", "max_pooling1d"),
-                                        ("Conv2D", "conv2d"), ("transformer", None)])
+                                        ("Conv2D", "conv2d"), ("transformer", "transformer_encoder"),
+                                        ("bert", None)])
 def test_unknown_name_lists_known_names(name, hint):
     with pytest.raises(ConfigError) as info:
         get_layer_class(name)
