@@ -9,4 +9,15 @@ from seqlab.models import Sequential, load_model
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "load_model", "layers", "__version__"]
+
+def compare(config, out=None, **kwargs):
+    """Train several architectures on one task and rank them (:func:`seqlab.analysis.compare.compare`).
+
+    Imported on first use: the analysis tools load the tasks, Captum and scikit-learn.
+    """
+    from seqlab.analysis.compare import compare as run
+
+    return run(config, out, **kwargs)
+
+
+__all__ = ["Sequential", "compare", "load_model", "layers", "__version__"]

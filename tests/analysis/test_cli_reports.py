@@ -84,3 +84,22 @@ def test_explain_and_curves_commands_write_reports(tiny_comparison, tmp_path):
     assert [p["fraction"] for p in curves["models"][0]["learning_curve"]] == [0.05, 0.1, 0.25, 0.5, 1.0]
     assert set(curves["models"][0]["robustness"]) == {"noise", "drop"}
     _rendered(tmp_path / "curves" / "report.html", tmp_path)
+
+
+def test_a_run_report_renders_metrics_curves_flow_and_tokens(shared_data, tmp_path):
+    config = {"data": {"kind": "text", "path": str(shared_data / "sst2" / "train.tsv"),
+                       "test_path": str(shared_data / "sst2" / "dev.tsv"), "max_len": 24, "max_vocab": 2000,
+                       "limit": 1500},
+              "model": [{"embedding": {"input_dim": 2000, "output_dim": 16, "padding_idx": 0}},
+                        {"gru": {"units": 16}}, {"dense": {"units": 2}}],
+              "compile": {"loss": "sparse_categorical_crossentropy", "from_logits": True, "metrics": ["accuracy"]},
+              "train": {"epochs": 2, "batch_size": 64}}
+    path = tmp_path / "text.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert runner.invoke(app, ["train", str(path), "--out", str(tmp_path / "run"), "--json"]).exit_code == 0
+    result = _json(runner.invoke(app, ["report", str(tmp_path / "run"), "--json"]))
+    assert result["report"] == str(tmp_path / "run" / "report.html")
+    dom = _rendered(tmp_path / "run" / "report.html", tmp_path)
+    assert [row[0] for row in dom.tables["leaderboard"][1:]] == ["model", "majority_class"]
+    assert int(dom.body["data-images"]) == 2  # training curves, gradient flow of the trained model
+    assert len(dom.tokens) > 10  # three test sentences, highlighted

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+import seqlab
 from seqlab.analysis.compare import compare, compare_runs, parse_compare_config
 from seqlab.errors import ConfigError
 from seqlab.models.zoo import ARCHITECTURES
@@ -101,3 +103,17 @@ def test_finished_runs_compare_only_on_the_same_task(tmp_path):
     assert {r["model"] for r in result["leaderboard"]} == {"a", "b"}
     with pytest.raises(ConfigError, match=r"different tasks \(data differs at data.length: 12 vs 15\)"):
         compare_runs([a, c])
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "compare").glob("*.yaml"))
+SMALL = {"synthetic": ["data.n_train=64", "data.n_val=32", "data.n_test=32", "data.length=30"],
+         "text": ["data.limit=400"], "mnist": ["data.limit=200"], "series": ["data.lookback=24"]}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_comparison_example_runs_on_a_small_budget(example, shared_data):
+    kind = yaml.safe_load(example.read_text())["data"]["kind"]
+    overrides = ["seeds=[0]", "units=8", "train.epochs=1", "train.max_time_s=null", "models=[gru,cnn]", *SMALL[kind]]
+    result = seqlab.compare(example, overrides=overrides)  # the public name
+    assert {r["model"] for r in result["leaderboard"]} == {"gru", "cnn"}
+    assert result["baselines"]

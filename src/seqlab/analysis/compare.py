@@ -35,6 +35,7 @@ from pydantic import Field
 
 from seqlab.analysis import measure
 from seqlab.configbase import Strict
+from seqlab.data.text import Vocabulary
 from seqlab.errors import ConfigError, describe_validation
 from seqlab.models import Sequential
 from seqlab.models.io import write_json
@@ -116,7 +117,8 @@ def task_of(data: Any) -> dict[str, Any]:
 def task_shape(prepared: Prepared) -> TaskShape:
     state, x, y = prepared.state, prepared.x_train, prepared.y_train
     if state["kind"] == "text":
-        return TaskShape(length=x.shape[1], n_outputs=len(state["labels"]), vocab=len(state["vocab"]))
+        vocab = len(Vocabulary.from_dict(state["vocab"]).tokens)
+        return TaskShape(length=x.shape[1], n_outputs=len(state["labels"]), vocab=vocab)
     if state["kind"] == "mnist":
         return TaskShape(length=x.shape[1], n_outputs=10)
     if state["kind"] == "synthetic" and state["task"] == "copy":
@@ -155,6 +157,7 @@ def train_one(config: RunConfig, prepared: Prepared) -> tuple[Sequential, dict]:
         "train_time_s": train_time,
         "epochs": len(history.epoch),
         "val_loss": float(min(history.history["val_loss"])),
+        "history": history.history,
         "latency_ms": measure.latency_ms(model, torch.tensor(prepared.x_test[:1])),
         "peak_memory_mb": measure.training_memory_mb(model, x_batch, y_batch, config.compile.loss,
                                                      config.compile.from_logits),
@@ -264,7 +267,8 @@ def _write(out: Path, config: CompareConfig, result: dict, prepared: Prepared, f
             folder = work / "models" / name
             folder.mkdir(parents=True)
             runs.write_run(folder, model, cfg, prepared.state,
-                           {"test": record["test"], "baseline": result["baselines"], "seed": cfg.train.seed})
+                           {"test": record["test"], "baseline": result["baselines"], "seed": cfg.train.seed,
+                            "history": record["history"]})
         write_json(work / LEADERBOARD_FILE, result)
         comparison_report(result).write(work / REPORT_FILE)
 

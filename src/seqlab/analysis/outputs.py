@@ -67,3 +67,21 @@ def _check_folder(out: Path, overwrite: bool) -> None:
         raise ConfigError(f"{out}: --overwrite replaces analysis folders only (with a report.html); "
                           "choose another --out")
 
+
+
+def write_run_report(run_dir: str | Path, out: str | Path | None = None, examples: int = 3) -> Path:
+    """``report.html`` of one run (in the run directory unless ``out`` says where): its test
+    metrics and baselines, training curves, gradient flow and the attributions of the first
+    ``examples`` test inputs."""
+    from seqlab.analysis.explain import explain
+    from seqlab.analysis.gradients import analyze_gradients
+    from seqlab.analysis.reports import run_report
+    from seqlab.models.io import read_json
+    from seqlab.tasks import runs
+
+    run_dir = Path(run_dir)
+    metrics_file = run_dir / runs.METRICS_FILE
+    metrics = read_json(metrics_file) if metrics_file.is_file() else runs.evaluate(run_dir)
+    metrics.setdefault("run_dir", str(run_dir))
+    report = run_report(metrics, analyze_gradients(run_dir), explain(run_dir, "test", examples=examples))
+    return report.write(Path(out) if out is not None else run_dir / "report.html")

@@ -37,6 +37,11 @@ def comparison_report(result: dict) -> Report:
         report.heading("Baselines")
         keys = list(next(iter(result["baselines"].values())))
         report.table(["baseline", *keys], [[name, *(v.get(k) for k in keys)] for name, v in result["baselines"].items()])
+    curves = {r["model"]: (list(range(1, len(r["history"]["val_loss"]) + 1)), r["history"]["val_loss"])
+              for r in result["runs"] if r.get("history") and r["seed"] == result["runs"][0]["seed"]}
+    if curves:
+        report.line_plot(curves, title="validation loss per epoch (first seed)", xlabel="epoch", ylabel="val_loss",
+                         logy=all(x > 0 for _, v in curves.values() for x in v))
     report.heading("Every run")
     test_keys = list(result["runs"][0]["test"])
     report.table(["model", "seed", *test_keys, "train time (s)", "epochs"],
@@ -59,6 +64,12 @@ def _distance_series(models: list[dict], key: str) -> dict:
 def gradients_report(result: dict) -> Report:
     """Flags, spectral radii and plots of gradient flow (norm against distance) and norm histories."""
     report = Report("Gradient flow through time")
+    add_gradients(report, result)
+    report.json_block(result)
+    return report
+
+
+def add_gradients(report: Report, result: dict) -> None:
     report.paragraph(f"Source: {result['source']}. Norms of dL/dh_t, averaged over a validation batch of "
                      f"{result['batch']}; vanishing when the first step's norm is below 1e-3 of the last step's.")
     report.heading("Flags")
@@ -84,14 +95,18 @@ def gradients_report(result: dict) -> Report:
     if histories:
         report.line_plot(histories, title="total gradient norm per step, before clipping", xlabel="optimizer step",
                          ylabel="||grad||", logy=True)
-    report.json_block(result)
-    return report
 
 
 def explain_report(result: dict) -> Report:
     """Attributions per example (highlighted tokens, or step x feature heatmaps), attention,
     permutation importance and the surrogate's rules and fidelity."""
     report = Report(f"Why {result['run_dir']} predicts what it does")
+    add_explanation(report, result)
+    report.json_block(result)
+    return report
+
+
+def add_explanation(report: Report, result: dict) -> None:
     report.paragraph(f"Inputs: {result['input']}. Attributions explain {result['target_note']}; integrated "
                      "gradients from a zero baseline (padding vectors for text) sum to the output difference.")
     for e in result["examples"]:
@@ -120,8 +135,6 @@ def explain_report(result: dict) -> Report:
                      f"({s['fidelity']['metric']}): {s['fidelity']['test']:.3f} on the test split, "
                      f"{s['fidelity']['train']:.3f} on the training inputs.")
     report.json_block(s["rules"], summary="rules")
-    report.json_block(result)
-    return report
 
 
 def curves_report(result: dict) -> Report:
@@ -153,3 +166,28 @@ def _flat(values) -> list[float]:
 def _short(prediction) -> str:
     values = prediction if isinstance(prediction, list) else [prediction]
     return "[" + ", ".join(f"{v:.3g}" for v in values[:6]) + (", ...]" if len(values) > 6 else "]")
+
+
+def add_history(report: Report, history: dict, title: str = "training curves") -> None:
+    """Loss and metrics per epoch, training and validation (a History's ``.history``)."""
+    if history:
+        report.line_plot({k: (list(range(1, len(v) + 1)), v) for k, v in history.items()}, title=title,
+                         xlabel="epoch", ylabel="value", logy=all(x > 0 for v in history.values() for x in v))
+
+
+def run_report(metrics: dict, gradients: dict, explanation: dict) -> Report:
+    """One run: test metrics beside the baselines, training curves, gradient flow, attributions."""
+    report = Report(f"Run {metrics.get('run_dir') or explanation['run_dir']}")
+    report.heading("Test metrics")
+    rows = [["model", *metrics["test"].values()]]
+    baselines = metrics.get("baseline") or {}
+    if "name" in baselines:
+        baselines = {baselines["name"]: {k: v for k, v in baselines.items() if k != "name"}}
+    rows += [[name, *(scores.get(k) for k in metrics["test"])] for name, scores in baselines.items()]
+    report.table(["", *metrics["test"]], rows, css_class="leaderboard")
+    add_history(report, metrics.get("history") or {})
+    report.heading("Gradient flow")
+    add_gradients(report, gradients)
+    report.heading("Attributions")
+    add_explanation(report, explanation)
+    return report

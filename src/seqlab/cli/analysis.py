@@ -168,3 +168,18 @@ def explain(
 
 def _flat(values) -> list[float]:
     return [v for row in values for v in (row if isinstance(row, list) else [row])]
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (`seqlab train`, or one under a comparison's models/).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="The HTML file (default RUN_DIR/report.html).")] = None,
+    json_: JsonOption = False,
+) -> None:
+    """A self-contained HTML report of one run: metrics, training curves, gradient flow, attributions."""
+    from seqlab.analysis.outputs import write_run_report
+
+    path = write_run_report(run_dir, out)
+    if json_:
+        print_json({"report": str(path)})
+        return
+    console.print(f"report: {path}")

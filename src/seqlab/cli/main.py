@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
-from seqlab.cli.analysis import analyze_app, compare, explain
+from seqlab.cli.analysis import analyze_app, compare, explain, report
 from seqlab.cli.forecast import forecast_app
 from seqlab.cli.text import text_app
 
@@ -21,6 +21,7 @@ app.add_typer(text_app, name="text")
 app.add_typer(analyze_app, name="analyze")
 app.command()(user_errors(compare))
 app.command()(user_errors(explain))
+app.command()(user_errors(report))
 
 
 @app.command()
