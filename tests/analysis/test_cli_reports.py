@@ -57,7 +57,7 @@ def test_gradients_command_and_report(tmp_path):
     saved = json.loads((tmp_path / "g" / "gradients.json").read_text())
     assert saved["models"][0]["at_init"]["norms"] == result["models"][0]["at_init"]["norms"]
     dom = _rendered(tmp_path / "g" / "report.html", tmp_path)
-    assert int(dom.body["data-images"]) == 3  # flow at init, after training, norm histories
+    assert int(dom.body["data-images"]) == 5  # flow at init, after training, during training (2), norm histories
 
 
 def test_receptive_field_command(tmp_path):

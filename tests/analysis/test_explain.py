@@ -99,3 +99,25 @@ def test_text_tokens_attributions_and_a_classifier_surrogate(shared_data, tmp_pa
 def test_a_missing_input_is_a_clear_error(attention_run):
     with pytest.raises(ConfigError, match="input not found"):
         explain(attention_run, "/nonexistent/file.csv")
+
+
+def test_one_unit_classifiers_are_thresholded_where_their_outputs_split():
+    from seqlab.analysis.explain import network_targets
+
+    logits = np.array([[-1.0], [0.2], [3.0]])
+    assert network_targets(logits, classify=True, from_logits=True).tolist() == [0, 1, 1]
+    assert network_targets(1 / (1 + np.exp(-logits)), classify=True).tolist() == [0, 1, 1]
+
+
+def test_npy_inputs_are_checked_and_explained(attention_run, tmp_path):
+    from seqlab.errors import DataError
+
+    config, base = load_config(attention_run / "config.yaml")
+    x = runs.prepare(config, base).x_test[:3].astype(np.float64)  # float64, as np.save of lists gives
+    np.save(tmp_path / "x.npy", x)
+    assert len(runs.predict(attention_run, tmp_path / "x.npy")) == 3
+    result = explain(attention_run, tmp_path / "x.npy", examples=2)
+    assert len(result["examples"]) == 2
+    np.save(tmp_path / "bad.npy", x[:, :, :1])
+    with pytest.raises(DataError, match=r"bad.npy: arrays of shape \(N, 20, 2\) are needed"):
+        runs.predict(attention_run, tmp_path / "bad.npy")

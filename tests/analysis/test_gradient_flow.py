@@ -110,3 +110,34 @@ def test_analyze_gradients_traces_histories_with_and_without_clipping(tmp_path):
         assert len(m["at_init"]["norms"]) == 25 and len(m["during_training"]) == 2
     assert result["models"][0]["spectral_radius"]["at_init"][0]["gates"]["h"] == pytest.approx(1.0, abs=1e-5)  # orthogonal init
     assert result["models"][1]["layer"].endswith("(Conv1D)")
+
+
+def test_a_tcn_passes_gradient_exactly_within_its_receptive_field():
+    from seqlab.layers import TCN
+
+    torch.manual_seed(0)
+    net = Sequential([TCN(8, kernel_size=3, num_blocks=2, return_sequences=False), Dense(1)], input_shape=(40, 2))
+    x, y = _adding(40, n=16)
+    flow = step_gradient_norms(net, x, y, "mse")
+    norms = dict(zip(flow["distance"], flow["norms"]))
+    field = net.layers[0].receptive_field  # 1 + 2 (k-1)(2^n - 1) = 13
+    assert field == 13
+    assert all(norms[d] > 0 for d in range(field)) and all(norms[d] == 0 for d in range(field, 40))
+
+
+def test_padded_text_is_lined_up_at_each_sequences_last_token():
+    from seqlab.layers import Embedding
+
+    torch.manual_seed(0)
+    net = Sequential([Embedding(30, 8, padding_idx=0), GRU(8), Dense(1)], input_shape=(12,))
+    lengths = [12, 9, 5, 3]
+    x = torch.zeros(4, 12, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        x[b, :n] = torch.randint(1, 30, (n,))
+    y = torch.randn(4, 1)
+    batch = step_gradient_norms(net, x, y, "mse")
+    assert batch["distance"][-1] == 0 and not batch["exploding"]
+    alone = [step_gradient_norms(net, x[b:b + 1, :n], y[b:b + 1], "mse")["norms"] for b, n in enumerate(lengths)]
+    for d in (0, 2, 4, 8, 11):  # the batch mean over the sequences that reach back d steps; the loss
+        have = [a[-1 - d] for a in alone if len(a) > d]  # averages over 4, so each gradient is 1/4
+        assert batch["norms"][-1 - d] == pytest.approx(np.mean(have) / 4, rel=1e-4)

@@ -13,6 +13,7 @@ a predicted value for regression).
 
 - Float sequences (series, synthetic, pixel MNIST): the baseline is zeros, the training mean
   of standardised series; attributions are (T, D), per step and feature.
+- Attention: the weights of attention pooling, or a Transformer's last self-attention block.
 - Token ids: attributions are taken at the Embedding's output, from a baseline of
   padding-token vectors (zeros) at every step with the input's own mask kept (the ids still
   say which steps are padding); a token's attribution is the sum over its vector.
@@ -25,7 +26,7 @@ import torch
 from captum.attr import IntegratedGradients, Saliency
 from torch import nn
 
-from seqlab.layers.attention import AttentionPooling
+from seqlab.layers.attention import AttentionPooling, TransformerEncoder
 from seqlab.layers.core import Embedding
 
 
@@ -103,11 +104,36 @@ def _token_saliency(embedding: Embedding, x: torch.Tensor, forward) -> torch.Ten
 
 
 def attention_weights(net: nn.Module, x: torch.Tensor) -> np.ndarray | None:
-    """The (B, T) weights of the model's attention pooling for ``x``, or None without one."""
+    """(B, T) attention over the steps of ``x``, or None for a model without attention.
+
+    Attention pooling: its weights a_t. A Transformer encoder: the last block's self-attention
+    (heads averaged), as the attention each step receives, averaged over the real query steps
+    (from the last step only when causal: the output that is explained).
+    """
     pools = [m for m in net.modules() if isinstance(m, AttentionPooling)]
-    if not pools:
+    encoders = [m for m in net.modules() if isinstance(m, TransformerEncoder)]
+    if not pools and not encoders:
         return None
-    with torch.no_grad():
-        net.eval()
-        net(x)
-    return pools[0].last_weights.numpy()
+    seen = {}
+    handle = None
+    if not pools:
+        block = encoders[0].encoder.layers[-1]
+        handle = block.register_forward_pre_hook(lambda m, args, kwargs: seen.update(src=args[0], **kwargs),
+                                                 with_kwargs=True)
+    net.eval()
+    try:
+        with torch.no_grad():
+            net(x)
+            if pools:
+                return pools[0].last_weights.numpy()
+            z = block.norm1(seen["src"]) if block.norm_first else seen["src"]  # what self-attention reads
+            padding = seen.get("src_key_padding_mask")
+            _, w = block.self_attn(z, z, z, attn_mask=seen.get("src_mask"), key_padding_mask=padding,
+                                   need_weights=True, average_attn_weights=True)  # (B, T_query, T_key)
+    finally:
+        if handle is not None:
+            handle.remove()
+    if encoders[0].causal:
+        return w[:, -1].numpy()
+    real = torch.ones(w.shape[:2], dtype=w.dtype) if padding is None else (~padding).to(w.dtype)  # (B, T)
+    return ((w * real[..., None]).sum(1) / real.sum(1, keepdim=True)).numpy()

@@ -34,13 +34,14 @@ import yaml
 from pydantic import Field
 
 from seqlab.analysis import measure
-from seqlab.configbase import Strict
+from seqlab.configbase import Strict, read_yaml_mapping
 from seqlab.data.text import Vocabulary
 from seqlab.errors import ConfigError, describe_validation
 from seqlab.models import Sequential
-from seqlab.models.io import write_json
+from seqlab.models.io import atomic_write_text, write_json
 from seqlab.models.spec import layers_from_spec
-from seqlab.models.zoo import TaskShape, architecture_spec, check_architectures, default_architectures
+from seqlab.models.zoo import (ARCHITECTURES, TaskShape, architecture_spec, check_architectures,
+                               default_architectures)
 from seqlab.tasks import runs
 from seqlab.tasks.config import DataConfig, RunConfig, SyntheticData, apply_override
 from seqlab.tasks.prepared import Prepared
@@ -75,14 +76,7 @@ class CompareConfig(Strict):
 def load_compare_config(path: str | Path, overrides: list[str] = ()) -> tuple[CompareConfig, Path]:
     """Read a comparison config and apply ``key=value`` overrides; returns it and its folder."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: comparison config not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a comparison config is a mapping with keys data, models, seeds, train")
+    raw = read_yaml_mapping(path, "data, models, seeds, units, optimizer, train")
     for item in overrides:
         apply_override(raw, item, str(path))
     return parse_compare_config(raw, str(path)), path.resolve().parent
@@ -93,9 +87,19 @@ def parse_compare_config(raw: dict, source: str) -> CompareConfig:
         raise ConfigError(f"{source}: `model` is a single run's layer list; a comparison names "
                           "architectures under `models` (e.g. models: [lstm, gru, tcn])")
     try:
-        return CompareConfig.model_validate(raw)
+        config = CompareConfig.model_validate(raw)
     except pydantic.ValidationError as exc:
         raise ConfigError(f"{source}: {describe_validation(exc)}") from None
+    try:
+        task_of(config.data)
+        unknown = [name for name in config.models or [] if name not in ARCHITECTURES]
+        if unknown:
+            raise ConfigError(f"models: unknown architecture {unknown[0]!r}; known: {', '.join(ARCHITECTURES)}")
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    if len(config.seeds) < 3:
+        log.warning("%s: %d seed(s); a leaderboard's spread needs at least 3", source, len(config.seeds))
+    return config
 
 
 # -- the task --------------------------------------------------------------------------------
@@ -124,6 +128,18 @@ def task_shape(prepared: Prepared) -> TaskShape:
     if state["kind"] == "synthetic" and state["task"] == "copy":
         return TaskShape(length=x.shape[1], n_outputs=10, per_step=True)
     return TaskShape(length=x.shape[1], n_outputs=int(np.prod(y.shape[1:])))
+
+
+def prepare_comparison(config: CompareConfig, base: Path) -> tuple[CompareConfig, Prepared, TaskShape, list[str]]:
+    """The data every architecture shares (split by the first seed), the task's shape and the
+    architectures to train (``models``, or every one the task allows)."""
+    first = runs.with_absolute_paths(run_config(config, [{"dense": {"units": 1}}], config.seeds[0]), base)
+    config = config.model_copy(update={"data": first.data})
+    prepared = runs.prepare(first, base)
+    shape = task_shape(prepared)
+    names = config.models or default_architectures(shape)
+    check_architectures(names, shape)
+    return config, prepared, shape, names
 
 
 def run_config(config: CompareConfig, spec: list, seed: int) -> RunConfig:
@@ -159,8 +175,9 @@ def train_one(config: RunConfig, prepared: Prepared) -> tuple[Sequential, dict]:
         "val_loss": float(min(history.history["val_loss"])),
         "history": history.history,
         "latency_ms": measure.latency_ms(model, torch.tensor(prepared.x_test[:1])),
-        "peak_memory_mb": measure.training_memory_mb(model, x_batch, y_batch, config.compile.loss,
-                                                     config.compile.from_logits),
+        "peak_memory_mb": measure.training_memory_mb(
+            model, x_batch, y_batch, config.compile.loss, config.compile.from_logits,
+            measure.optimizer_states(config.compile.optimizer.name, config.compile.optimizer.momentum)),
     }
     return model, {**record, "baseline": scored["baseline"]}
 
@@ -192,12 +209,7 @@ def compare(config: CompareConfig | str | Path, out: str | Path | None = None, *
     if out is not None:
         check_out(out, overwrite, resume_hint=False)
     task = task_of(config.data)
-    first = runs.with_absolute_paths(run_config(config, [{"dense": {"units": 1}}], config.seeds[0]), base)
-    config = config.model_copy(update={"data": first.data})
-    prepared = runs.prepare(first, base)
-    shape = task_shape(prepared)
-    names = config.models or default_architectures(shape)
-    check_architectures(names, shape)
+    config, prepared, shape, names = prepare_comparison(config, base)
 
     records, firsts = [], {}
     for name in names:
@@ -236,8 +248,13 @@ def leaderboard(records: list[dict], rank_by: str, higher_is_better: bool) -> li
             row[key] = mean_std([r[key] for r in mine])
         row["params"] = mine[0]["params"]
         rows.append(row)
+    return ranked(rows, rank_by, higher_is_better)
+
+
+def ranked(rows: list[dict], rank_by: str, higher_is_better: bool) -> list[dict]:
+    """``rows`` sorted best first by ``row[rank_by]["mean"]``, each given its ``rank``."""
     sign = -1.0 if higher_is_better else 1.0
-    rows.sort(key=lambda row: sign * row[rank_by]["mean"])
+    rows = sorted(rows, key=lambda row: sign * row[rank_by]["mean"])
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
     return rows
@@ -252,17 +269,16 @@ def by_name(baselines: dict) -> dict[str, dict]:
 
 
 def mean_std(values: list[float]) -> dict[str, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
+    """Mean and sample standard deviation (None for a single value: no spread is measured)."""
     a = np.asarray(values, dtype=np.float64)
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0}
+    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else None}
 
 
 def _write(out: Path, config: CompareConfig, result: dict, prepared: Prepared, firsts: dict) -> None:
     from seqlab.analysis.reports import comparison_report
 
     with staged_run(out) as work:
-        (work / CONFIG_FILE).write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False),
-                                        encoding="utf-8")
+        atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
         for name, (model, cfg, record) in firsts.items():
             folder = work / "models" / name
             folder.mkdir(parents=True)
@@ -274,58 +290,57 @@ def _write(out: Path, config: CompareConfig, result: dict, prepared: Prepared, f
 
 
 def compare_runs(run_dirs: list[str | Path]) -> dict:
-    """A leaderboard of finished runs of ``seqlab train`` (one seed each), scored again on their
-    test split. The runs must share the task: the same ``data`` section and loss.
+    """A leaderboard of finished runs of ``seqlab train`` (one seed each), each scored again on
+    its own rebuilt test split. The runs must be of one task: the same ``data`` section, loss
+    and test data (a split or vocabulary that depends on the seed makes the test data differ).
 
     Raises:
         ConfigError: fewer than two runs, or runs of different tasks (the message names the two
-            runs and the first key where they differ).
+            runs and what differs).
     """
     from seqlab.models import load_model
     from seqlab.tasks.config import load_config
+    from seqlab.tasks.rundir import existing_run_dir
 
     if len(run_dirs) < 2:
         raise ConfigError("compare: give one comparison config, or two or more run directories")
     loaded = []
-    for run_dir in map(Path, run_dirs):
-        if not (run_dir / CONFIG_FILE).is_file():
-            raise ConfigError(f"{run_dir}: not a seqlab run directory ({CONFIG_FILE} is missing)")
+    for run_dir in map(existing_run_dir, run_dirs):
         config, base = load_config(run_dir / CONFIG_FILE)
-        loaded.append((run_dir, config, base))
-    first_dir, first, base = loaded[0]
-    for run_dir, config, _ in loaded[1:]:
-        for key, a, b in (("data", first.data.model_dump(), config.data.model_dump()),
-                          ("compile.loss", first.compile.loss, config.compile.loss)):
-            if a != b:
-                where = next((k for k in a if a.get(k) != b.get(k)), key) if isinstance(a, dict) else key
-                raise ConfigError(f"compare: {first_dir} and {run_dir} are different tasks ({key} differs"
-                                  f"{'' if where == key else f' at {key}.{where}'}: {_get(a, where)!r} vs "
-                                  f"{_get(b, where)!r}); compare runs trained on the same data")
-    prepared = runs.prepare(first, base)
+        loaded.append((run_dir, config, runs.prepare(config, base)))
+    first_dir, first, first_data = loaded[0]
+    for run_dir, config, prepared in loaded[1:]:
+        _same_task(first_dir, first, first_data, run_dir, config, prepared)
     task = task_of(first.data)
-    rank_by = task["rank_by"] if first.compile.loss == task["loss"] else next(iter(runs.score(prepared.state, prepared.y_test, prepared.y_test)))
+    rank_by, higher = task["rank_by"], task["higher_is_better"]
     records = []
-    for run_dir, config, _ in loaded:
+    for run_dir, config, prepared in loaded:
         model = load_model(run_dir)
         scored = runs.score_run(model, prepared)
         records.append({"model": run_dir.name, "seed": config.train.seed, "test": scored["test"],
-                        "params": measure.parameter_count(model), "train_time_s": None, "epochs": None,
-                        "val_loss": None,
-                        "latency_ms": measure.latency_ms(model, torch.as_tensor(prepared.x_test[:1])),
-                        "peak_memory_mb": None, "baseline": scored["baseline"]})
-    higher = rank_by == "accuracy"
-    rows = sorted(({"model": r["model"], "seeds": 1, **{k: {"mean": v, "std": 0.0} for k, v in r["test"].items()},
-                    "params": r["params"], "latency_ms": {"mean": r["latency_ms"], "std": 0.0}} for r in records),
-                  key=lambda row: (-1.0 if higher else 1.0) * row[rank_by]["mean"])
-    for rank, row in enumerate(rows, 1):
-        row["rank"] = rank
+                        "params": measure.parameter_count(model),
+                        "latency_ms": measure.latency_ms(model, torch.tensor(prepared.x_test[:1])),
+                        "baseline": scored["baseline"]})
+    if rank_by not in records[0]["test"]:  # a run trained with another loss: rank by what it reports
+        rank_by = next(iter(records[0]["test"]))
+        higher = rank_by == "accuracy"
+    rows = [{"model": r["model"], "seeds": 1, **{k: mean_std([v]) for k, v in r["test"].items()},
+             "params": r["params"], "latency_ms": mean_std([r["latency_ms"]])} for r in records]
     baselines = by_name(records[0]["baseline"])
     for record in records:
         record.pop("baseline")
     return {"task": first.data.model_dump(mode="json"), "rank_by": rank_by, "higher_is_better": higher,
-            "seeds": None, "budget": None, "leaderboard": rows, "baselines": baselines, "runs": records,
-            "out": None}
+            "seeds": None, "budget": None, "leaderboard": ranked(rows, rank_by, higher), "baselines": baselines,
+            "runs": records, "out": None}
 
 
-def _get(d: Any, key: str) -> Any:
-    return d.get(key) if isinstance(d, dict) else d
+def _same_task(a_dir: Path, a: RunConfig, a_data: Prepared, b_dir: Path, b: RunConfig, b_data: Prepared) -> None:
+    da, db = a.data.model_dump(), b.data.model_dump()
+    differs = next((f"data.{k}: {da.get(k)!r} vs {db.get(k)!r}" for k in da if da.get(k) != db.get(k)), None)
+    if differs is None and a.compile.loss != b.compile.loss:
+        differs = f"compile.loss: {a.compile.loss!r} vs {b.compile.loss!r}"
+    if differs is None and not (np.array_equal(a_data.x_test, b_data.x_test) and np.array_equal(a_data.y_test, b_data.y_test)):
+        differs = "the test data (the split or the vocabulary follows train.seed)"
+    if differs is not None:
+        raise ConfigError(f"compare: {a_dir} and {b_dir} are different tasks ({differs}); "
+                          "compare runs trained on the same data")

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.analysis.compare import (CompareConfig, load_compare_config, run_config, task_of, task_shape,
+from seqlab.analysis.compare import (CompareConfig, load_compare_config, prepare_comparison, run_config, task_of,
                                      train_one)
-from seqlab.models.zoo import architecture_spec, check_architectures, default_architectures
+from seqlab.errors import ConfigError
+from seqlab.models.zoo import architecture_spec
 from seqlab.tasks import runs
 from seqlab.tasks.prepared import Prepared
 
@@ -42,14 +43,13 @@ def analyze_curves(config: CompareConfig | str | Path, overrides: list[str] = ()
     if not isinstance(config, CompareConfig):
         config, base = load_compare_config(config, list(overrides))
     base = base or Path.cwd()
-    first = runs.with_absolute_paths(run_config(config, [{"dense": {"units": 1}}], config.seeds[0]), base)
-    config = config.model_copy(update={"data": first.data})
-    prepared = runs.prepare(first, base)
+    fractions = tuple(fractions)
+    if not fractions or list(fractions) != sorted(fractions) or fractions[-1] != 1.0 or fractions[0] <= 0:
+        raise ConfigError(f"fractions: increasing values in (0, 1] that end with 1.0 (the robustness curves use "
+                          f"the model trained on all the data), got {list(fractions)}")
+    config, prepared, shape, names = prepare_comparison(config, base)
     task = task_of(config.data)
     metric = task["rank_by"]
-    shape = task_shape(prepared)
-    names = config.models or default_architectures(shape)
-    check_architectures(names, shape)
     tokens = prepared.state["kind"] == "text"
     corruptions = {"drop": drop}
     if not tokens:
@@ -59,8 +59,8 @@ def analyze_curves(config: CompareConfig | str | Path, overrides: list[str] = ()
     models = []
     for name in names:
         cfg = run_config(config, architecture_spec(name, shape, config.units), config.seeds[0])
-        curve, model = [], None
-        for fraction in fractions:
+        curve = []
+        for fraction in fractions:  # the last, 1.0, leaves the model trained on all the data
             subset = _subset(prepared, fraction, seed)
             model, record = train_one(cfg, subset)
             curve.append({"fraction": fraction, "n_train": len(subset.x_train), metric: record["test"][metric]})

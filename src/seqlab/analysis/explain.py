@@ -31,7 +31,8 @@ from seqlab.models import Sequential, load_model
 from seqlab.tasks import runs
 from seqlab.tasks.config import load_config
 from seqlab.tasks.prepared import Prepared
-from seqlab.tasks.rundir import CONFIG_FILE, existing_run_dir
+from seqlab.analysis.outputs import trained_run_dir
+from seqlab.tasks.rundir import CONFIG_FILE
 from seqlab.training.losses import get_loss
 
 MAX_EXAMPLES, SURROGATE_ROWS = 20, 4000
@@ -46,7 +47,7 @@ def explain(run_dir: str | Path, input_path: str | Path = "test", *, examples: i
         "attributions", "saliency", "output", "baseline_output", "delta", "tokens"?, "attention"?}],
         "permutation_importance"?: [...], "surrogate": {...}}``.
     """
-    run_dir = existing_run_dir(run_dir)
+    run_dir = trained_run_dir(run_dir)
     check_input(input_path)
     config, base = load_config(run_dir / CONFIG_FILE)
     state = runs._preprocessing(run_dir)
@@ -56,7 +57,7 @@ def explain(run_dir: str | Path, input_path: str | Path = "test", *, examples: i
     if str(input_path) == "test":
         x = prepared.x_test[:min(examples, MAX_EXAMPLES)]
     else:
-        x = runs.model_inputs(resolve(str(input_path)), state)[:min(examples, MAX_EXAMPLES)]
+        x = runs.model_inputs(resolve(str(input_path)), state, model.input_shape)[:min(examples, MAX_EXAMPLES)]
     names = feature_names(state, x)
     xt = torch.as_tensor(x)
     with torch.no_grad():
@@ -84,7 +85,8 @@ def explain(run_dir: str | Path, input_path: str | Path = "test", *, examples: i
     if vocab is None and x.ndim == 3 and x.shape[2] > 1:
         result["permutation_importance"] = permutation_importance(model, prepared, names, config.compile.loss,
                                                                   config.compile.from_logits, repeats, seed)
-    result["surrogate"] = surrogate(model, prepared, state, names, config.compile.loss, max_depth, seed)
+    result["surrogate"] = surrogate(model, prepared, state, names, config.compile.loss, config.compile.from_logits,
+                                    max_depth, seed)
     return result
 
 
@@ -139,8 +141,8 @@ def permutation_importance(model: Sequential, prepared: Prepared, names: list[st
     return sorted(rows, key=lambda r: -r["importance"])
 
 
-def surrogate(model: Sequential, prepared: Prepared, state: dict, names: list[str], loss: str, max_depth: int,
-              seed: int) -> dict:
+def surrogate(model: Sequential, prepared: Prepared, state: dict, names: list[str], loss: str, from_logits: bool,
+              max_depth: int, seed: int) -> dict:
     """A decision tree fitted to the network's predictions on the training inputs; fidelity on the test inputs."""
     rng = np.random.default_rng(seed)
     rows = rng.permutation(len(prepared.x_train))[:SURROGATE_ROWS]
@@ -154,15 +156,17 @@ def surrogate(model: Sequential, prepared: Prepared, state: dict, names: list[st
         f_train, feature_list = float_features(x_train, names)
         f_test, _ = float_features(x_test, names)
     classify = "crossentropy" in loss
-    net_train, net_test = (network_targets(model.predict(a), classify) for a in (x_train, x_test))
+    net_train, net_test = (network_targets(model.predict(a), classify, from_logits) for a in (x_train, x_test))
     return fit_surrogate(f_train, net_train, f_test, net_test, feature_list, classify, max_depth)
 
 
-def network_targets(y: np.ndarray, classify: bool) -> np.ndarray:
+def network_targets(y: np.ndarray, classify: bool, from_logits: bool = False) -> np.ndarray:
     """What the surrogate imitates: the predicted class, or the first predicted value."""
     y = y[:, -1] if y.ndim == 3 else y
     if classify:
-        return (y[:, 0] >= 0.5).astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
+        if y.shape[1] == 1:  # one unit: a probability, or a logit whose threshold is 0
+            return (y[:, 0] >= (0.0 if from_logits else 0.5)).astype(int)
+        return y.argmax(axis=1)
     return y.reshape(len(y), -1)[:, 0]
 
 

@@ -1,13 +1,13 @@
 r"""Gradient flow through time: how much of the loss's gradient reaches each step.
 
-For a network whose first sequence layer emits :math:`h_1, \dots, h_T` (a recurrent layer's
-hidden states; a convolution's, TCN's or Transformer's per-step features), the loss :math:`L`
-computed from the last step gives
+For a network whose first sequence layer has per-step vectors :math:`h_1, \dots, h_T` (a
+recurrent layer's hidden states; for convolutional and attention layers, which carry no state
+in time, the vectors they read at each step), the loss :math:`L` computed from the last step gives
 
 .. math::
 
     g_t = \frac{1}{B} \sum_b \left\lVert \frac{\partial L}{\partial h_t^{(b)}} \right\rVert_2,
-    \qquad \text{distance from the loss} = T - t
+    \qquad \text{distance from the loss} = T - t \quad (t = 1, \dots, T)
 
 and, for a plain RNN, :math:`\partial L / \partial h_t = \partial L / \partial h_T
 \prod_{s=t+1}^{T} \mathrm{diag}(1 - h_s^2) W_{hh}`: the product shrinks geometrically when the
@@ -48,80 +48,97 @@ def sequence_layer(net: nn.Module) -> nn.Module:
 
 
 @contextlib.contextmanager
-def capture_steps(layer: nn.Module, T: int) -> Iterator[dict]:
-    """Make ``seen["grad"]()`` give dL/dh_t, (B, T, C), after a forward and backward pass.
+def capture_steps(layer: nn.Module) -> Iterator[dict]:
+    """Make ``seen["grad"]()`` give dL/dh_t, (B, T, C), after one forward and backward pass.
 
-    A recurrent layer runs its reference path with a zero probe added to h_t at every step of
-    its first layer's forward direction: h_t feeds both the output and h_{t+1} there, so the
-    probe's gradient is the total dL/dh_t (the output tensor's own gradient would hold only the
-    direct part). Other layers have no recurrence: their output's gradient is the total one; a
-    layer that returns only its last step runs with sequences on and hands that step on.
+    A zero that requires grad is added to every h_t, so its gradient is the *total* dL/dh_t
+    (the gradient of an output tensor holds only the part that flows through that tensor):
+
+    - a recurrent layer runs its reference path with the zero added to h_t at every step of its
+      first layer's forward direction, where h_t feeds both the output and h_{t+1};
+    - a convolutional, TCN or Transformer layer carries no state in time: h_t is the vector it
+      reads at step t (its input), whose gradient reaches back through the whole receptive field.
     """
+    probes: list[torch.Tensor] = []
     seen: dict = {}
     if isinstance(layer, Recurrent):
-        probes: list[torch.Tensor] = []
-
         def probe(t: int, h: torch.Tensor) -> torch.Tensor:
             zero = torch.zeros_like(h, requires_grad=True)  # (B, H)
             probes.append(zero)
             return h + zero
 
         layer.probe = probe
-        seen["grad"] = lambda: torch.stack([p.grad for p in probes[-T:]], dim=1)  # (B, T, H)
+        seen["grad"] = lambda: torch.stack([p.grad for p in probes], dim=1)  # (B, T, H)
         try:
             yield seen
         finally:
             layer.probe = None
         return
-    flip = getattr(layer, "return_sequences", True) is False
-    if flip:
-        layer.return_sequences = True
 
-    def hook(module, inputs, output):
-        h = output  # (B, T, C)
-        h.retain_grad()
-        seen["h"] = h
-        return h[:, -1] if flip else h  # (B, C) or (B, T, C)
+    def pre_hook(module, args):
+        zero = torch.zeros_like(args[0], requires_grad=True)  # (B, T, C)
+        probes.append(zero)
+        return (args[0] + zero, *args[1:])
 
-    handle = layer.register_forward_hook(hook)
-    seen["grad"] = lambda: seen["h"].grad
+    handle = layer.register_forward_pre_hook(pre_hook)
+    seen["grad"] = lambda: probes[0].grad
     try:
         yield seen
     finally:
         handle.remove()
-        if flip:
-            layer.return_sequences = False
 
 
 def step_gradient_norms(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str,
                         from_logits: bool = False) -> dict:
-    """:math:`g_t` for every step of one batch, in eval mode (no dropout), and the flags.
+    """:math:`g` at every distance from the loss on one batch, in eval mode (no dropout), and the flags.
+
+    Padded token sequences are lined up at their own last real step (the one the loss reads):
+    the norm at distance d is the mean over the sequences at least d + 1 steps long.
 
     Returns:
-        ``{"layer", "norms": [g_1 ... g_T], "first", "last", "ratio": g_1 / g_T, "vanishing",
-        "exploding"}``.
+        ``{"layer", "norms": [g at distance D-1, ..., g at distance 0], "distance": [D-1, ..., 0],
+        "first", "last", "ratio": first / last, "vanishing", "exploding"}``.
     """
     layer = sequence_layer(net)
     was_training = net.training
     net.eval()
     try:
-        with torch.enable_grad(), capture_steps(layer, x.shape[1]) as seen:
+        with torch.enable_grad(), capture_steps(layer) as seen:
             net.zero_grad(set_to_none=True)
             get_loss(loss, from_logits=from_logits)(net(x), y).backward()
             grad = seen["grad"]()  # (B, T, C)
-        norms = grad.norm(dim=-1).mean(dim=0).double().cpu().numpy()  # (T,)
+        per_step = grad.norm(dim=-1).double().cpu().numpy()  # (B, T)
     finally:
         net.zero_grad(set_to_none=True)
         net.train(was_training)
-    return {"layer": layer.label, **flags(norms)}
+    return {"layer": layer.label, **flags(by_distance(per_step, _lengths(net, x, per_step.shape[1])))}
+
+
+def _lengths(net: nn.Module, x: torch.Tensor, T: int) -> np.ndarray:
+    """Real steps per sequence: token ids count up to padding; anything else is full length."""
+    first = next(iter(getattr(net, "layers", [])), None)
+    pad = getattr(first, "padding_idx", None)
+    if pad is None or x.is_floating_point() or x.shape[1] != T:
+        return np.full(len(x), T)
+    return (x != pad).sum(dim=1).clamp_min(1).cpu().numpy()
+
+
+def by_distance(per_step: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(B, T) norms -> (D,) means by distance from each sequence's last real step, farthest first."""
+    D = int(lengths.max())
+    out = np.empty(D)
+    for d in range(D):
+        rows = np.nonzero(lengths > d)[0]
+        out[D - 1 - d] = per_step[rows, lengths[rows] - 1 - d].mean()
+    return out
 
 
 def flags(norms: np.ndarray) -> dict:
     first, last = float(norms[0]), float(norms[-1])
     finite = bool(np.all(np.isfinite(norms)))
     ratio = first / last if last > 0 else float("inf")
-    return {"norms": norms.tolist(), "first": first, "last": last, "ratio": ratio,
-            "vanishing": finite and first < VANISH * last,
+    return {"norms": norms.tolist(), "distance": list(range(len(norms) - 1, -1, -1)), "first": first, "last": last,
+            "ratio": ratio, "vanishing": finite and first < VANISH * last,
             "exploding": (not finite) or first > EXPLODE * last}
 
 

@@ -9,18 +9,18 @@ See :mod:`seqlab.analysis.gradient_flow` for the definitions and the vanishing/e
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
-import yaml
 from lightning.pytorch.callbacks import Callback
 
-from seqlab.analysis.compare import CompareConfig, load_compare_config, run_config, task_shape
+from seqlab.analysis.compare import load_compare_config, prepare_comparison, run_config
+from seqlab.analysis.outputs import read_yaml, trained_run_dir
 from seqlab.analysis.gradient_flow import spectral_radii, step_gradient_norms
-from seqlab.errors import ConfigError
 from seqlab.models import Sequential, load_model
 from seqlab.models.spec import layers_from_spec
-from seqlab.models.zoo import architecture_spec, check_architectures, default_architectures
+from seqlab.models.zoo import architecture_spec
 from seqlab.tasks import runs
 from seqlab.tasks.config import RunConfig, load_config
 from seqlab.tasks.prepared import Prepared
@@ -38,8 +38,9 @@ class EpochFlow(Callback):
         self.epochs: list[dict] = []
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        flow = step_gradient_norms(self.net, self.x, self.y, self.loss, self.from_logits)
-        self.epochs.append({"epoch": trainer.current_epoch, **{k: v for k, v in flow.items() if k != "norms"}})
+        x, y = self.x.to(pl_module.device), self.y.to(pl_module.device)  # Lightning may have moved the net
+        flow = step_gradient_norms(self.net, x, y, self.loss, self.from_logits)
+        self.epochs.append({"epoch": trainer.current_epoch, **flow})
 
 
 def analyze_gradients(source: str | Path, overrides: list[str] = (), batch: int = 64) -> dict:
@@ -47,37 +48,29 @@ def analyze_gradients(source: str | Path, overrides: list[str] = (), batch: int 
 
     Returns:
         ``{"source", "task", "batch", "models": [{"model", "layer", "at_init", "during_training",
-        "trained", "spectral_radius", "grad_norm_history", "vanishing", "exploding"}, ...],
-        "vanishing": [names], "exploding": [names]}``; ``at_init`` and ``trained`` hold the norms
-        :math:`g_t` for every step (``norms``, t = 1 ... T) with ``first``, ``last``, ``ratio``
-        and the flags.
+        "trained", "spectral_radius", "grad_norm_history", "vanishing", "vanishing_at_init",
+        "exploding"}, ...], "vanishing": [names], "exploding": [names]}``; ``at_init``,
+        ``trained`` and each epoch of ``during_training`` hold the norms :math:`g` by distance
+        from the loss (``norms``, farthest first; ``distance``) with ``first``, ``last``,
+        ``ratio`` and the flags. ``vanishing`` is the trained model's flag; ``exploding`` is
+        raised by any of them, or by a non-finite norm in the unclipped run.
     """
     source = Path(source)
     if source.is_dir():
         return _from_run_dir(source, batch)
-    if not source.is_file():
-        raise ConfigError(f"{source}: neither a config file nor a run directory")
-    raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    if isinstance(raw, dict) and "model" in raw:
+    raw = read_yaml(source)
+    if "model" in raw:
         config, base = load_config(source, list(overrides))
         config = runs.with_absolute_paths(config, base)
         prepared = runs.prepare(config, base)
         models = [("model", config)]
     else:
         compare_config, base = load_compare_config(source, list(overrides))
-        first = runs.with_absolute_paths(run_config(compare_config, [{"dense": {"units": 1}}], compare_config.seeds[0]), base)
-        compare_config = compare_config.model_copy(update={"data": first.data})
-        prepared = runs.prepare(first, base)
-        models = _architectures(compare_config, prepared)
+        compare_config, prepared, shape, names = prepare_comparison(compare_config, base)
+        models = [(name, run_config(compare_config, architecture_spec(name, shape, compare_config.units),
+                                    compare_config.seeds[0])) for name in names]
     results = [dict(model=name, **train_and_trace(config, prepared, batch)) for name, config in models]
     return _summary(str(source), models[0][1], results, batch)
-
-
-def _architectures(config: CompareConfig, prepared: Prepared) -> list[tuple[str, RunConfig]]:
-    shape = task_shape(prepared)
-    names = config.models or default_architectures(shape)
-    check_architectures(names, shape)
-    return [(name, run_config(config, architecture_spec(name, shape, config.units), config.seeds[0])) for name in names]
 
 
 def train_and_trace(config: RunConfig, prepared: Prepared, batch: int) -> dict:
@@ -109,13 +102,13 @@ def train_and_trace(config: RunConfig, prepared: Prepared, batch: int) -> dict:
                                   "unclipped": traces[False]["norms"],
                                   "val_loss_clipped": traces[True]["val_loss"],
                                   "val_loss_unclipped": traces[False]["val_loss"]},
-            "vanishing": at_init["vanishing"],
-            "exploding": at_init["exploding"] or trained["exploding"]}
+            "vanishing": trained["vanishing"], "vanishing_at_init": at_init["vanishing"],
+            "exploding": any(f["exploding"] for f in (at_init, trained, *epochs))
+                         or not all(math.isfinite(v) for v in traces[False]["norms"])}
 
 
 def _from_run_dir(run_dir: Path, batch: int) -> dict:
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise ConfigError(f"{run_dir}: not a seqlab run directory ({CONFIG_FILE} is missing)")
+    run_dir = trained_run_dir(run_dir)
     config, base = load_config(run_dir / CONFIG_FILE)
     prepared = runs.prepare(config, base)
     model = load_model(run_dir)

@@ -2,7 +2,7 @@
 
 Memory on the CPU has no allocator counter like ``torch.cuda.max_memory_allocated``, so
 ``training_memory_mb`` counts what one training step must hold at its peak: the parameters,
-their gradients, Adam's two moments, and every tensor autograd saves for the backward pass
+their gradients, the optimizer's state (Adam's two moments), and every tensor autograd saves for the backward pass
 (read with ``torch.autograd.graph.saved_tensors_hooks``, each storage counted once). On a GPU
 the allocator's own peak is reported instead.
 """
@@ -39,8 +39,16 @@ def latency_ms(net: nn.Module, x: torch.Tensor, repeats: int = 20) -> float:
     return 1000.0 * statistics.median(times)
 
 
-def training_memory_mb(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str, from_logits: bool) -> float:
-    """Peak memory of one training step on the batch ``(x, y)`` with Adam, in MiB (see the module)."""
+def optimizer_states(name: str, momentum: float = 0.0) -> int:
+    """Tensors the size of the weights an optimizer keeps: Adam(W) 2 moments, RMSprop its square
+    average (and a momentum buffer), SGD a momentum buffer if it has momentum."""
+    return {"adam": 2, "adamw": 2, "rmsprop": 1 + (momentum > 0), "sgd": int(momentum > 0)}[name]
+
+
+def training_memory_mb(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str, from_logits: bool,
+                       states: int = 2) -> float:
+    """Peak memory of one training step on the batch ``(x, y)``, in MiB (see the module);
+    ``states``: tensors the optimizer keeps per weight (:func:`optimizer_states`, Adam's 2)."""
     loss_fn = get_loss(loss, from_logits=from_logits)
     if x.is_cuda:
         torch.cuda.reset_peak_memory_stats(x.device)
@@ -61,4 +69,4 @@ def training_memory_mb(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: s
     net.zero_grad(set_to_none=True)
     saved = sum(n for (ptr, _), n in seen.items() if ptr not in params)  # weights are counted below
     weights = sum(p.numel() * p.element_size() for p in net.parameters())
-    return (saved + 4 * weights) / 2**20  # activations + weights, gradients, Adam's m and v
+    return (saved + (2 + states) * weights) / 2**20  # activations + weights, gradients, optimizer state

@@ -8,31 +8,43 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from seqlab.analysis.receptive_field import receptive_field
-from seqlab.errors import ConfigError
+from seqlab.configbase import read_yaml_mapping
+from seqlab.errors import ConfigError, RunDirError
 from seqlab.models import load_model
 from seqlab.models.io import write_json
 from seqlab.tasks.config import load_config
-from seqlab.tasks.rundir import CONFIG_FILE, staged_run
+from seqlab.tasks.rundir import existing_run_dir, staged_run
+
+
+def read_yaml(path: Path) -> dict:
+    """A config's YAML mapping (a run config or a comparison config); errors name the file."""
+    return read_yaml_mapping(path, "data, model (one run) or models (a comparison), train")
+
+
+def trained_run_dir(path: str | Path) -> Path:
+    """``path`` as the run directory of one trained model; a comparison folder is pointed to its models."""
+    path = Path(path)
+    if (path / "leaderboard.json").is_file():
+        raise RunDirError(f"{path}: a comparison folder; pass one of its runs, {path / 'models'}/<architecture>")
+    return existing_run_dir(path)
 
 
 def receptive_field_of(source: str | Path) -> dict:
     """The receptive field of a run config's ``model`` (input channels from its ``data``) or of a
-    run directory's saved model."""
+    run directory's saved model; errors name the file."""
     source = Path(source)
-    if source.is_dir():
-        if not (source / CONFIG_FILE).is_file():
-            raise ConfigError(f"{source}: not a seqlab run directory ({CONFIG_FILE} is missing)")
-        return {"source": str(source), **receptive_field(load_model(source))}
-    if not source.is_file():
-        raise ConfigError(f"{source}: config file not found")
-    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or "model" not in raw:
-        raise ConfigError(f"{source}: a receptive field needs a run config with a `model` list of layers")
-    config, _ = load_config(source)
-    return {"source": str(source), **receptive_field(config.model, input_shape=(1, input_channels(config.data)))}
+    try:
+        if source.is_dir():
+            return {"source": str(source), **receptive_field(load_model(trained_run_dir(source)))}
+        raw = read_yaml(source)
+        if "model" not in raw:
+            raise ConfigError("a receptive field needs a run config with a `model` list of layers")
+        config, _ = load_config(source)
+        return {"source": str(source), **receptive_field(config.model, input_shape=(1, input_channels(config.data)))}
+    except ConfigError as exc:
+        message = str(exc)
+        raise ConfigError(message if message.startswith(str(source)) else f"{source}: {message}") from None
 
 
 def input_channels(data) -> int:

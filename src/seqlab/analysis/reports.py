@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from seqlab.analysis.compare import by_name
 from seqlab.analysis.report import Report
 
 
-def _pm(cell: Any) -> Any:
-    """``{"mean", "std"}`` as "mean ± std"; anything else unchanged."""
+def plus_minus(cell: Any) -> Any:
+    """``{"mean", "std"}`` as "mean ± std" (the mean alone for one seed); anything else unchanged."""
     if isinstance(cell, dict) and "mean" in cell:
-        return f"{cell['mean']:.4g} ± {cell['std']:.2g}"
+        return f"{cell['mean']:.4g}" if cell["std"] is None else f"{cell['mean']:.4g} ± {cell['std']:.2g}"
     return cell
 
 
@@ -30,9 +31,9 @@ def comparison_report(result: dict) -> Report:
                ("train_time_s", "epochs", "val_loss", "latency_ms", "peak_memory_mb")]
     columns = ["rank", "model", *metrics, "params", "train time (s)", "epochs", "latency (ms)", "peak memory (MiB)"]
     report.heading("Leaderboard")
-    report.table(columns, [[r["rank"], r["model"], *(_pm(r[m]) for m in metrics), r["params"],
-                            _pm(r["train_time_s"]), _pm(r["epochs"]), _pm(r["latency_ms"]),
-                            _pm(r["peak_memory_mb"])] for r in rows], css_class="leaderboard")
+    report.table(columns, [[r["rank"], r["model"], *(plus_minus(r[m]) for m in metrics), r["params"],
+                            plus_minus(r["train_time_s"]), plus_minus(r["epochs"]), plus_minus(r["latency_ms"]),
+                            plus_minus(r["peak_memory_mb"])] for r in rows], css_class="leaderboard")
     if result.get("baselines"):
         report.heading("Baselines")
         keys = list(next(iter(result["baselines"].values())))
@@ -52,13 +53,7 @@ def comparison_report(result: dict) -> Report:
 
 
 def _distance_series(models: list[dict], key: str) -> dict:
-    series = {}
-    for m in models:
-        if key in m and m[key]:
-            norms = m[key]["norms"]
-            T = len(norms)
-            series[m["model"]] = ([T - t for t in range(T)], norms)  # distance T - t for t = 0 .. T-1
-    return series
+    return {m["model"]: (m[key]["distance"], m[key]["norms"]) for m in models if m.get(key)}
 
 
 def gradients_report(result: dict) -> Report:
@@ -86,6 +81,12 @@ def add_gradients(report: Report, result: dict) -> None:
         if series:
             report.line_plot(series, title=f"||dL/dh_t|| {title}", xlabel="distance from the loss (steps)",
                              ylabel="gradient norm", logy=True)
+    for m in result["models"]:
+        epochs = m.get("during_training") or []
+        if epochs:
+            report.line_plot({f"epoch {e['epoch']}": (e["distance"], e["norms"]) for e in epochs},
+                             title=f"{m['model']}: ||dL/dh_t|| during training", xlabel="distance from the loss (steps)",
+                             ylabel="gradient norm", logy=True)
     histories = {}
     for m in result["models"]:
         h = m.get("grad_norm_history")
@@ -112,7 +113,7 @@ def add_explanation(report: Report, result: dict) -> None:
     for e in result["examples"]:
         label = f" ({e['label']})" if e.get("label") is not None else ""
         report.heading(f"Example {e['index']}: prediction {_short(e['prediction'])}{label}", level=3)
-        report.paragraph(f"sum of attributions {sum(_flat(e['attributions'])):.4g}; F(x) - F(baseline) "
+        report.paragraph(f"sum of attributions {sum(flat_values(e['attributions'])):.4g}; F(x) - F(baseline) "
                          f"{e['output'] - e['baseline_output']:.4g} (difference {e['delta']:.2g})")
         if "tokens" in e:
             report.tokens(e["tokens"], e["attributions"], caption="integrated gradients per token")
@@ -159,7 +160,8 @@ def np_t(values) -> list:
     return [list(row) for row in zip(*values)]
 
 
-def _flat(values) -> list[float]:
+def flat_values(values) -> list[float]:
+    """Nested lists of numbers (per step, or per step and feature) as one flat list."""
     return [v for row in values for v in (row if isinstance(row, list) else [row])]
 
 
@@ -180,9 +182,7 @@ def run_report(metrics: dict, gradients: dict, explanation: dict) -> Report:
     report = Report(f"Run {metrics.get('run_dir') or explanation['run_dir']}")
     report.heading("Test metrics")
     rows = [["model", *metrics["test"].values()]]
-    baselines = metrics.get("baseline") or {}
-    if "name" in baselines:
-        baselines = {baselines["name"]: {k: v for k, v in baselines.items() if k != "name"}}
+    baselines = by_name(metrics.get("baseline") or {})
     rows += [[name, *(scores.get(k) for k in metrics["test"])] for name, scores in baselines.items()]
     report.table(["", *metrics["test"]], rows, css_class="leaderboard")
     add_history(report, metrics.get("history") or {})

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, err_console, print_json, user_errors
+from seqlab.errors import ConfigError
 
 analyze_app = typer.Typer(help="Gradient flow, receptive fields, learning and robustness curves.",
                           no_args_is_help=True)
@@ -18,10 +19,6 @@ Out = Annotated[Optional[Path], typer.Option("--out", help="Folder for the JSON 
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace an existing output folder.")]
 
 
-def _pm(cell) -> str:
-    return f"{cell['mean']:.4g} ± {cell['std']:.2g}" if isinstance(cell, dict) else f"{cell}"
-
-
 def compare(
     sources: Annotated[list[Path], typer.Argument(help="A comparison config YAML, or two or more run "
                                                        "directories of `seqlab train` on the same data.")],
@@ -29,12 +26,16 @@ def compare(
 ) -> None:
     """Train several architectures on one task (same data, split, budget, seeds) and rank them."""
     from seqlab.analysis.compare import compare as run_compare, compare_runs
+    from seqlab.analysis.reports import plus_minus
 
     if len(sources) == 1 and not sources[0].is_dir():
         progress = None if json_ else (lambda name, seed, record: err_console.print(
             f"{name} seed {seed}: {record['test']} ({record['train_time_s']:.1f} s)", highlight=False))
         result = run_compare(sources[0], out, overrides=set_ or [], overwrite=overwrite, on_run=progress)
     else:
+        if out is not None or set_:
+            raise ConfigError("compare: --out and --set apply to a comparison config; finished runs are only "
+                              "scored again")
         result = compare_runs(sources)
     if json_:
         print_json(result)
@@ -46,8 +47,8 @@ def compare(
     for column in ("rank", "model", *metrics, "params", "train s", "latency ms", "memory MiB"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for r in rows:
-        table.add_row(str(r["rank"]), r["model"], *(_pm(r[m]) for m in metrics), str(r["params"]),
-                      _pm(r.get("train_time_s", "")), _pm(r.get("latency_ms", "")), _pm(r.get("peak_memory_mb", "")))
+        table.add_row(str(r["rank"]), r["model"], *(plus_minus(r[m]) for m in metrics), str(r["params"]),
+                      *(str(plus_minus(r.get(k, "—"))) for k in ("train_time_s", "latency_ms", "peak_memory_mb")))
     console.print(table)
     for name, scores in (result.get("baselines") or {}).items():
         console.print(f"baseline {name}: {scores}", highlight=False)
@@ -144,6 +145,7 @@ def explain(
     """Integrated gradients, saliency, attention, permutation importance and a surrogate tree with its fidelity."""
     from seqlab.analysis.explain import explain as run_explain
     from seqlab.analysis.outputs import write_analysis
+    from seqlab.analysis.reports import flat_values
 
     result = run_explain(run_dir, input_file, examples=examples)
     if out is not None:
@@ -152,7 +154,7 @@ def explain(
         print_json(result)
         return
     for e in result["examples"]:
-        line = f"example {e['index']}: sum IG {sum(_flat(e['attributions'])):.4g} = F(x) - F(x') " \
+        line = f"example {e['index']}: sum IG {sum(flat_values(e['attributions'])):.4g} = F(x) - F(x') " \
                f"{e['output'] - e['baseline_output']:.4g}"
         if "tokens" in e:
             top = sorted(zip(e["attributions"], e["tokens"]), reverse=True)[:5]
@@ -164,10 +166,6 @@ def explain(
     s = result["surrogate"]
     console.print(f"surrogate {s['model']}: fidelity {s['fidelity']['metric']} = {s['fidelity']['test']:.3f} (test)")
     console.print(s["rules"], highlight=False, markup=False)
-
-
-def _flat(values) -> list[float]:
-    return [v for row in values for v in (row if isinstance(row, list) else [row])]
 
 
 def report(

@@ -9,11 +9,12 @@ rnn              SimpleRNN(tanh) → head
 lstm             LSTM → head
 gru              GRU → head
 bilstm           LSTM(bidirectional) → head                   (not for per-step outputs)
-cnn              Conv1D(k=5, relu) ×2 with max pooling → global max pooling → head
+cnn              Conv1D(k=5, relu) ×2 with max pooling → global max pooling → head;
+                 per step: causal Conv1D(k=5) with dilations 1, 2, 4, ... until it sees T steps
 tcn              TCN (k=3, dilations 1, 2, 4, ... until the receptive field covers T) → head
 lstm-attention   LSTM(return_sequences) → additive attention pooling → head
                                                               (not for per-step outputs)
-transformer      TransformerEncoder (2 pre-norm blocks, 4 heads) → mean pooling → head
+transformer      TransformerEncoder (2 pre-norm blocks, 4 heads, fewer if ``units`` needs) → mean pooling → head
 ===============  ==========================================================================
 
 Token inputs get an ``Embedding(vocab, units, padding_idx=0)`` first. Per-step outputs (the
@@ -85,12 +86,12 @@ def architecture_spec(name: str, task: TaskShape, units: int = 64) -> list[dict[
         "lstm": lambda: [{"lstm": _recurrent(units, seq)}],
         "gru": lambda: [{"gru": _recurrent(units, seq)}],
         "bilstm": lambda: [{"lstm": {"units": units, "bidirectional": True}}],
-        "cnn": lambda: _cnn(units, seq),
+        "cnn": lambda: _cnn(units, seq, task.length),
         "tcn": lambda: [{"tcn": {"filters": units, "kernel_size": 3, "num_blocks": blocks_to_cover(task.length, 3, limit=10),
                                  "return_sequences": seq}}],
         "lstm-attention": lambda: [{"lstm": {"units": units, "return_sequences": True}},
                                    {"attention_pooling": {}}],
-        "transformer": lambda: [{"transformer_encoder": {"d_model": units, "num_heads": 4, "num_layers": 2,
+        "transformer": lambda: [{"transformer_encoder": {"d_model": units, "num_heads": _heads(units), "num_layers": 2,
                                                          "causal": seq}}]
                                + ([] if seq else [{"global_average_pooling1d": {}}]),
     }[name]()
@@ -98,14 +99,22 @@ def architecture_spec(name: str, task: TaskShape, units: int = 64) -> list[dict[
     return embed + body + [{"dense": {"units": task.n_outputs}}]
 
 
+def _heads(units: int) -> int:
+    """4 attention heads, or the most of 2 and 1 that divide the width."""
+    return next(h for h in (4, 2, 1) if units % h == 0)
+
+
 def _recurrent(units: int, per_step: bool) -> dict[str, Any]:
     return {"units": units, "return_sequences": True} if per_step else {"units": units}
 
 
-def _cnn(units: int, per_step: bool) -> list[dict[str, Any]]:
-    if per_step:  # causal: step t sees steps <= t only; dilations widen the view
+def _cnn(units: int, per_step: bool, length: int) -> list[dict[str, Any]]:
+    if per_step:  # causal: step t sees steps <= t only; dilations 1, 2, 4, ... until the view covers T
+        dilations = [1]
+        while 1 + 4 * (2 * dilations[-1] - 1) < length and len(dilations) < 12:
+            dilations.append(2 * dilations[-1])
         return [{"conv1d": {"filters": units, "kernel_size": 5, "padding": "causal", "activation": "relu",
-                            "dilation_rate": d}} for d in (1, 2, 4)]
+                            "dilation_rate": d}} for d in dilations]
     return [{"conv1d": {"filters": units, "kernel_size": 5, "padding": "same", "activation": "relu"}},
             {"max_pooling1d": {"pool_size": 2, "padding": "same"}},
             {"conv1d": {"filters": units, "kernel_size": 5, "padding": "same", "activation": "relu"}},

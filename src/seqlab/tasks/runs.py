@@ -120,26 +120,38 @@ def predict(run_dir: str | Path, input_file: str | Path) -> list[dict]:
     state = _preprocessing(run_dir)
     model = load_model(run_dir)
     path = resolve(str(input_file))
-    if state["kind"] == "synthetic" or path.suffix == ".npy":
-        return [{"prediction": p.tolist()} for p in model.predict(model_inputs(path, state))]
-    if state["kind"] == "series":
-        return forecasting.format_predictions(model.predict(forecasting.predict_inputs(path, state)), state)
-    if state["kind"] == "text":
+    if state["kind"] == "text" and path.suffix != ".npy":
         x, texts = text.predict_inputs(path, state)
         return text.format_predictions(model.predict(x), state, texts)
-    return images.format_predictions(model.predict(images.predict_inputs(path, state)), state)
+    y = model.predict(model_inputs(path, state, model.input_shape))
+    if state["kind"] == "series":
+        return forecasting.format_predictions(y, state)  # in the data's units
+    if state["kind"] == "text":
+        return text.format_predictions(y, state, [f"{path}[{i}]" for i in range(len(y))])
+    if state["kind"] == "mnist":
+        return images.format_predictions(y, state)
+    return [{"prediction": p.tolist()} for p in y]
 
 
-def model_inputs(path: Path, state: dict) -> np.ndarray:
+def model_inputs(path: Path, state: dict, input_shape: tuple | None = None) -> np.ndarray:
     """The model's inputs for a file of the run's kind: a series CSV, a text file (one text a
-    line), an idx image file, or a ``.npy`` array of inputs as they enter the network (any kind)."""
+    line), an idx image file, or a ``.npy`` array of inputs as they enter the network (any kind:
+    standardised series windows, token ids, ...), checked against ``input_shape`` (no batch axis)."""
     if path.suffix == ".npy":
         try:
             x = np.load(path, allow_pickle=False)  # never unpickles: only plain arrays load
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a .npy array of numbers ({exc})") from None
+        if not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{path}: a .npy array of numbers is needed, got dtype {x.dtype}")
         if state["kind"] == "synthetic" and state["task"] == "copy" and x.ndim == 2:
             x = synthetic.to_inputs(x, "copy")  # symbol ids -> one-hot
+        x = x.astype(np.int64 if state["kind"] == "text" else np.float32)
+        expected = tuple(input_shape) if input_shape is not None else None
+        if expected is not None and (x.ndim != len(expected) + 1 or any(
+                e is not None and e != g for e, g in zip(expected[1:], x.shape[2:]))):
+            raise DataError(f"{path}: arrays of shape (N, {', '.join(map(str, expected))}) are needed "
+                            f"(N inputs), got {x.shape}")
         return x
     if state["kind"] == "series":
         return forecasting.predict_inputs(path, state)

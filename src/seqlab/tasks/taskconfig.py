@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import TypeVar
 
 import pydantic
-import yaml
 from pydantic import model_validator
 
-from seqlab.configbase import Strict
+from seqlab.configbase import Strict, read_yaml_mapping
 from seqlab.errors import ConfigError, describe_validation
 
 C = TypeVar("C", bound=pydantic.BaseModel)
@@ -94,14 +93,7 @@ def parse_task_config(cls: type[C], raw: dict, source: str) -> C:
 def load_task_config(cls: type[C], path: str | Path) -> C:
     """Read a task config YAML (a run directory's ``config.yaml``, say)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a config is a mapping with keys {', '.join(cls.model_fields)}")
+    raw = read_yaml_mapping(path, ", ".join(cls.model_fields))
     return parse_task_config(cls, raw, str(path))
 
 
