@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 # make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench bench-forecast bench-text install install-dev clean
+.PHONY: demo test bench bench-forecast bench-text bench-long-memory install install-dev clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard src/seqlab/kernels/csrc/*)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,11 @@ bench-forecast: install
 # SST-2 from scratch, every text-classification family and auto, plus bucketing throughput
 bench-text: install
 	$(PY) bench/text_sst2.py
+
+# every architecture on the adding problem and copy memory at T = 50, 200, 1000, then sequential
+# and permuted pixel MNIST, 30 s (MNIST 120 s) of training each (about an hour on 2 cores)
+bench-long-memory: install
+	$(PY) bench/long_memory.py --budget 30
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache
