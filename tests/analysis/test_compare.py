@@ -133,3 +133,10 @@ def test_runs_split_by_different_seeds_are_not_compared(shared_data, tmp_path):
         dirs.append(tmp_path / f"s{seed}")
     with pytest.raises(ConfigError, match="different tasks \\(the test data"):
         compare_runs(dirs)
+
+
+def test_a_partial_train_section_keeps_the_other_defaults():
+    config = parse_compare_config({**TINY, "train": {"epochs": 4}}, "partial")
+    assert config.train.epochs == 4 and config.train.gradient_clip_val == 1.0
+    assert config.train.early_stopping.patience == 3 and config.train.batch_size == 64
+    assert parse_compare_config({**TINY, "train": {"early_stopping": None}}, "off").train.early_stopping is None

@@ -62,7 +62,8 @@ class CompareConfig(Strict):
     """A comparison: the task's data, the architectures, their width, the seeds and the budget.
 
     The loss follows the task (MSE for series and the adding problem, cross-entropy on logits
-    for classes), so only the optimizer of ``compile`` may be set.
+    for classes), so only the optimizer may be set. A ``train`` section given in part keeps the
+    other defaults (10 epochs, batch 64, clipping at 1, early stopping with patience 3).
     """
 
     data: DataConfig = SyntheticData()
@@ -86,6 +87,8 @@ def parse_compare_config(raw: dict, source: str) -> CompareConfig:
     if "model" in raw and "models" not in raw:
         raise ConfigError(f"{source}: `model` is a single run's layer list; a comparison names "
                           "architectures under `models` (e.g. models: [lstm, gru, tcn])")
+    if isinstance(raw.get("train"), dict):  # a partly given section keeps the other defaults
+        raw = {**raw, "train": {**_default_train().model_dump(), **raw["train"]}}
     try:
         config = CompareConfig.model_validate(raw)
     except pydantic.ValidationError as exc:
