@@ -140,3 +140,13 @@ def test_a_partial_train_section_keeps_the_other_defaults():
     assert config.train.epochs == 4 and config.train.gradient_clip_val == 1.0
     assert config.train.early_stopping.patience == 3 and config.train.batch_size == 64
     assert parse_compare_config({**TINY, "train": {"early_stopping": None}}, "off").train.early_stopping is None
+
+
+def test_finished_runs_get_a_report_and_early_stopping_merges_deeply(tmp_path):
+    from seqlab.analysis.reports import comparison_report
+
+    a, b = _train_run(tmp_path, "a", 12), _train_run(tmp_path, "b", 12)
+    html = comparison_report(compare_runs([a, b])).html()
+    assert "leaderboard" in html and "—" in html  # no training time for finished runs
+    config = parse_compare_config({**TINY, "train": {"early_stopping": {"min_delta": 0.01}}}, "deep")
+    assert config.train.early_stopping.patience == 3 and config.train.early_stopping.min_delta == 0.01

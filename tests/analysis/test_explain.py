@@ -121,3 +121,41 @@ def test_npy_inputs_are_checked_and_explained(attention_run, tmp_path):
     np.save(tmp_path / "bad.npy", x[:, :, :1])
     with pytest.raises(DataError, match=r"bad.npy: arrays of shape \(N, 20, 2\) are needed"):
         runs.predict(attention_run, tmp_path / "bad.npy")
+
+
+def test_a_padded_text_transformer_and_a_binary_logit_classifier(shared_data, tmp_path):
+    config = {"data": {"kind": "text", "path": str(shared_data / "sst2" / "train.tsv"), "max_len": 20,
+                       "max_vocab": 1500, "limit": 800},
+              "model": [{"embedding": {"input_dim": 1500, "output_dim": 16, "padding_idx": 0}},
+                        {"transformer_encoder": {"d_model": 16, "num_heads": 2, "num_layers": 1}},
+                        {"global_average_pooling1d": {}}, {"dense": {"units": 1}}],
+              "compile": {"loss": "binary_crossentropy", "from_logits": True, "metrics": ["accuracy"]},
+              "train": {"epochs": 2, "batch_size": 64}}
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(config))
+    trained = runs.train(path, out=tmp_path / "run")
+    logits = load_model(tmp_path / "run").predict(runs.prepare(*load_config(tmp_path / "run" / "config.yaml")).x_test)
+    y = runs.prepare(*load_config(tmp_path / "run" / "config.yaml")).y_test[:, 0]
+    assert trained["test"]["accuracy"] == pytest.approx(np.mean((logits[:, 0] >= 0) == y))  # logits split at 0
+    result = explain(tmp_path / "run", "test", examples=3)
+    for e in result["examples"]:
+        n = len(e["tokens"])
+        weights = np.asarray(e["attention"])
+        assert weights[:n].sum() == pytest.approx(1.0, abs=1e-5) and np.all(weights[n:] == 0)  # padding gets none
+        assert e["label"] == ("1" if e["prediction"][0] >= 0 else "0")
+
+
+def test_mnist_images_are_explained_row_by_row(shared_data, tmp_path):
+    config = {"data": {"kind": "mnist", "path": str(shared_data / "mnist"), "layout": "image", "limit": 300},
+              "model": [{"conv2d": {"filters": 4, "kernel_size": 3, "activation": "relu"}}, {"flatten": {}},
+                        {"dense": {"units": 10}}],
+              "compile": {"loss": "sparse_categorical_crossentropy", "from_logits": True},
+              "train": {"epochs": 1}}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(config))
+    runs.train(path, out=tmp_path / "run")
+    result = explain(tmp_path / "run", "test", examples=1)
+    assert np.asarray(result["examples"][0]["attributions"]).shape == (28, 28, 1)
+    assert len(result["surrogate"]["features"]) == 7 * 28
+    from seqlab.analysis.outputs import write_run_report
+    assert write_run_report(tmp_path / "run").is_file()  # no sequence layer: no gradient-flow section

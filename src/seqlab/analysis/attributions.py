@@ -128,6 +128,8 @@ def attention_weights(net: nn.Module, x: torch.Tensor) -> np.ndarray | None:
                 return pools[0].last_weights.numpy()
             z = block.norm1(seen["src"]) if block.norm_first else seen["src"]  # what self-attention reads
             padding = seen.get("src_key_padding_mask")
+            if padding is not None and padding.is_floating_point():
+                padding = padding != 0  # torch hands its layers the mask as 0 / -inf: True where padded
             _, w = block.self_attn(z, z, z, attn_mask=seen.get("src_mask"), key_padding_mask=padding,
                                    need_weights=True, average_attn_weights=True)  # (B, T_query, T_key)
     finally:

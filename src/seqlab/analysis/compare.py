@@ -88,7 +88,11 @@ def parse_compare_config(raw: dict, source: str) -> CompareConfig:
         raise ConfigError(f"{source}: `model` is a single run's layer list; a comparison names "
                           "architectures under `models` (e.g. models: [lstm, gru, tcn])")
     if isinstance(raw.get("train"), dict):  # a partly given section keeps the other defaults
-        raw = {**raw, "train": {**_default_train().model_dump(), **raw["train"]}}
+        train = {**_default_train().model_dump(), **raw["train"]}
+        given = raw["train"].get("early_stopping")
+        if isinstance(given, dict):
+            train["early_stopping"] = {**_default_train().early_stopping.model_dump(), **given}
+        raw = {**raw, "train": train}
     try:
         config = CompareConfig.model_validate(raw)
     except pydantic.ValidationError as exc:
@@ -303,12 +307,12 @@ def compare_runs(run_dirs: list[str | Path]) -> dict:
     """
     from seqlab.models import load_model
     from seqlab.tasks.config import load_config
-    from seqlab.tasks.rundir import existing_run_dir
+    from seqlab.analysis.outputs import trained_run_dir
 
     if len(run_dirs) < 2:
         raise ConfigError("compare: give one comparison config, or two or more run directories")
     loaded = []
-    for run_dir in map(existing_run_dir, run_dirs):
+    for run_dir in map(trained_run_dir, run_dirs):
         config, base = load_config(run_dir / CONFIG_FILE)
         loaded.append((run_dir, config, runs.prepare(config, base)))
     first_dir, first, first_data = loaded[0]

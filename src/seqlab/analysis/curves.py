@@ -81,7 +81,7 @@ def _subset(prepared: Prepared, fraction: float, seed: int) -> Prepared:
 
 
 def _score(model, prepared: Prepared, x: np.ndarray, metric: str) -> float:
-    return runs.score(prepared.state, model.predict(x), prepared.y_test)[metric]
+    return runs.score(prepared.state, model.predict(x), prepared.y_test, prepared.state.get("from_logits", False))[metric]
 
 
 def corrupt(x: np.ndarray, kind: str, level: float, tokens: bool, seed: int) -> np.ndarray:

@@ -71,7 +71,8 @@ def explain(run_dir: str | Path, input_path: str | Path = "test", *, examples: i
         record = {"index": i, "prediction": _last(y[i]).tolist(), "target": int(target[i]),
                   **{k: v[i].tolist() for k, v in attr.items()}}
         if "labels" in state and "crossentropy" in config.compile.loss:
-            record["label"] = state["labels"][int(target[i])] if len(state["labels"]) > int(target[i]) else None
+            cls = network_targets(y[i:i + 1].numpy(), True, config.compile.from_logits)[0]
+            record["label"] = state["labels"][int(cls)]
         if vocab is not None:
             n = int((x[i] != 0).sum())
             record["tokens"] = [vocab[t] for t in x[i][:n]]
@@ -153,8 +154,12 @@ def surrogate(model: Sequential, prepared: Prepared, state: dict, names: list[st
         f_train, feature_list = token_features(x_train, tokens, top)
         f_test, _ = token_features(x_test, tokens, top)
     else:
-        f_train, feature_list = float_features(x_train, names)
-        f_test, _ = float_features(x_test, names)
+        rows_train, rows_test = x_train, x_test
+        if x_train.ndim == 4:  # images (N, H, W, C): rows as steps, (W, C) as features
+            rows_train, rows_test = (a.reshape(len(a), a.shape[1], -1) for a in (x_train, x_test))
+            names = [f"x{j}" for j in range(rows_train.shape[2])]
+        f_train, feature_list = float_features(rows_train, names)
+        f_test, _ = float_features(rows_test, names)
     classify = "crossentropy" in loss
     net_train, net_test = (network_targets(model.predict(a), classify, from_logits) for a in (x_train, x_test))
     return fit_surrogate(f_train, net_train, f_test, net_test, feature_list, classify, max_depth)

@@ -91,9 +91,13 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None, example
     from seqlab.models.io import read_json
     from seqlab.tasks import runs
 
-    run_dir = Path(run_dir)
+    run_dir = trained_run_dir(run_dir)
     metrics_file = run_dir / runs.METRICS_FILE
     metrics = read_json(metrics_file) if metrics_file.is_file() else runs.evaluate(run_dir)
     metrics.setdefault("run_dir", str(run_dir))
-    report = run_report(metrics, analyze_gradients(run_dir), explain(run_dir, "test", examples=examples))
+    try:
+        gradients = analyze_gradients(run_dir)
+    except ConfigError:  # no sequence layer (a 2-D CNN, an MLP): no gradient flow through time
+        gradients = None
+    report = run_report(metrics, gradients, explain(run_dir, "test", examples=examples))
     return report.write(Path(out) if out is not None else run_dir / "report.html")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from seqlab.analysis.compare import by_name
 from seqlab.analysis.report import Report
 
@@ -31,9 +33,9 @@ def comparison_report(result: dict) -> Report:
                ("train_time_s", "epochs", "val_loss", "latency_ms", "peak_memory_mb")]
     columns = ["rank", "model", *metrics, "params", "train time (s)", "epochs", "latency (ms)", "peak memory (MiB)"]
     report.heading("Leaderboard")
+    costs = ("train_time_s", "epochs", "latency_ms", "peak_memory_mb")  # finished runs: latency only
     report.table(columns, [[r["rank"], r["model"], *(plus_minus(r[m]) for m in metrics), r["params"],
-                            plus_minus(r["train_time_s"]), plus_minus(r["epochs"]), plus_minus(r["latency_ms"]),
-                            plus_minus(r["peak_memory_mb"])] for r in rows], css_class="leaderboard")
+                            *(plus_minus(r.get(k)) for k in costs)] for r in rows], css_class="leaderboard")
     if result.get("baselines"):
         report.heading("Baselines")
         keys = list(next(iter(result["baselines"].values())))
@@ -46,7 +48,7 @@ def comparison_report(result: dict) -> Report:
     report.heading("Every run")
     test_keys = list(result["runs"][0]["test"])
     report.table(["model", "seed", *test_keys, "train time (s)", "epochs"],
-                 [[r["model"], r["seed"], *(r["test"][k] for k in test_keys), r["train_time_s"], r["epochs"]]
+                 [[r["model"], r["seed"], *(r["test"][k] for k in test_keys), r.get("train_time_s"), r.get("epochs")]
                   for r in result["runs"]])
     report.json_block(result)
     return report
@@ -120,8 +122,10 @@ def add_explanation(report: Report, result: dict) -> None:
             if "attention" in e:
                 report.tokens(e["tokens"], e["attention"][:len(e["tokens"])], caption="attention weights")
         else:
-            report.heatmap(np_t(e["attributions"]), ylabels=result["feature_names"], title="integrated gradients",
-                           caption="feature (rows) by time step (columns)")
+            grid = np.asarray(e["attributions"])  # (T, D), or (H, W, C) for images
+            grid = grid.sum(axis=-1) if grid.ndim == 3 else grid
+            report.heatmap(grid.T, ylabels=result["feature_names"] if grid.shape[1] == len(result["feature_names"])
+                           else None, title="integrated gradients", caption="feature (rows) by time step (columns)")
             if "attention" in e:
                 steps = list(range(len(e["attention"])))
                 report.line_plot({"attention": (steps, e["attention"])}, title="attention weights",
@@ -155,14 +159,9 @@ def curves_report(result: dict) -> Report:
     return report
 
 
-def np_t(values) -> list:
-    """(T, D) nested lists -> (D, T)."""
-    return [list(row) for row in zip(*values)]
-
-
 def flat_values(values) -> list[float]:
-    """Nested lists of numbers (per step, or per step and feature) as one flat list."""
-    return [v for row in values for v in (row if isinstance(row, list) else [row])]
+    """Nested lists of numbers (per step, per step and feature, per pixel) as one flat list."""
+    return np.asarray(values, dtype=np.float64).ravel().tolist()
 
 
 def _short(prediction) -> str:
@@ -177,7 +176,7 @@ def add_history(report: Report, history: dict, title: str = "training curves") -
                          xlabel="epoch", ylabel="value", logy=all(x > 0 for v in history.values() for x in v))
 
 
-def run_report(metrics: dict, gradients: dict, explanation: dict) -> Report:
+def run_report(metrics: dict, gradients: dict | None, explanation: dict) -> Report:
     """One run: test metrics beside the baselines, training curves, gradient flow, attributions."""
     report = Report(f"Run {metrics.get('run_dir') or explanation['run_dir']}")
     report.heading("Test metrics")
@@ -186,8 +185,9 @@ def run_report(metrics: dict, gradients: dict, explanation: dict) -> Report:
     rows += [[name, *(scores.get(k) for k in metrics["test"])] for name, scores in baselines.items()]
     report.table(["", *metrics["test"]], rows, css_class="leaderboard")
     add_history(report, metrics.get("history") or {})
-    report.heading("Gradient flow")
-    add_gradients(report, gradients)
+    if gradients is not None:
+        report.heading("Gradient flow")
+        add_gradients(report, gradients)
     report.heading("Attributions")
     add_explanation(report, explanation)
     return report

@@ -167,16 +167,19 @@ def prepare(config: RunConfig, base: Path) -> Prepared:
     if data.kind == "series":
         return forecasting.prepare(data, base)
     if data.kind == "text":
-        return text.prepare(data, loss, base, seed)
-    if data.kind == "synthetic":
-        return synthetic.prepare(data)
-    return images.prepare(data, loss, base, seed)
+        prepared = text.prepare(data, loss, base, seed)
+    elif data.kind == "synthetic":
+        prepared = synthetic.prepare(data)
+    else:
+        prepared = images.prepare(data, loss, base, seed)
+    prepared.state["from_logits"] = config.compile.from_logits  # how to read the model's outputs
+    return prepared
 
 
 def score_run(model: Sequential, prepared: Prepared) -> dict:
     """Test metrics of the model and of each baseline, by the same functions."""
     y_pred = model.predict(prepared.x_test)
-    result = {"test": score(prepared.state, y_pred, prepared.y_test),
+    result = {"test": score(prepared.state, y_pred, prepared.y_test, prepared.state.get("from_logits", False)),
               "baseline": {name: score(prepared.state, pred, prepared.y_test)
                            for name, pred in prepared.baselines.items()}}
     if len(result["baseline"]) == 1:  # the single baseline at the top level, as the CLI contract shows
@@ -185,8 +188,9 @@ def score_run(model: Sequential, prepared: Prepared) -> dict:
     return result
 
 
-def score(state: dict, y_pred: np.ndarray, y_true: np.ndarray) -> dict:
-    """Series: MSE and MAE (standardised scale). Classification: accuracy. Synthetic: the task's."""
+def score(state: dict, y_pred: np.ndarray, y_true: np.ndarray, from_logits: bool = False) -> dict:
+    """Series: MSE and MAE (standardised scale). Classification: accuracy (a single output unit
+    says class 1 from 0.5, or from 0 for logits). Synthetic: the task's."""
     kind = state["kind"]
     if kind == "synthetic":
         return synthetic.score(state["task"], y_pred, y_true)
@@ -194,7 +198,8 @@ def score(state: dict, y_pred: np.ndarray, y_true: np.ndarray) -> dict:
         err = y_pred.reshape(y_true.shape) - y_true
         return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err)))}
     if y_pred.shape[1] == 1:
-        predicted, actual = (y_pred[:, 0] >= 0.5).astype(int), y_true.reshape(-1).astype(int)
+        threshold = 0.0 if from_logits else 0.5
+        predicted, actual = (y_pred[:, 0] >= threshold).astype(int), y_true.reshape(-1).astype(int)
     else:
         predicted = y_pred.argmax(axis=1)
         actual = y_true.argmax(axis=1) if y_true.ndim == 2 else y_true
