@@ -11,13 +11,23 @@ from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
 from seqlab.cli.analysis import analyze_app, compare, explain, report
+from seqlab.cli.anomaly import anomaly_app
+from seqlab.cli.classify import classify_app
 from seqlab.cli.forecast import forecast_app
+from seqlab.cli.generate import generate_app
+from seqlab.cli.speech import speech_app
 from seqlab.cli.text import text_app
+from seqlab.cli.translate import translate_app
 
 app = typer.Typer(name="seqlab", help="Sequence modelling with recurrent and convolutional networks.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
+app.add_typer(classify_app, name="classify")
+app.add_typer(speech_app, name="speech")
+app.add_typer(anomaly_app, name="anomaly")
+app.add_typer(generate_app, name="generate")
+app.add_typer(translate_app, name="translate")
 app.add_typer(analyze_app, name="analyze")
 app.command()(user_errors(compare))
 app.command()(user_errors(explain))
