@@ -1,0 +1,209 @@
+"""Speech-recognition runs: train a model into a run directory, evaluate it, label WAV files.
+
+A speech run directory holds::
+
+    config.yaml          the resolved SpeechConfig (model chosen)
+    preprocessing.json   labels and the feature spec (sample rate, log-mel/MFCC sizes, window, hop)
+    model.json           the classifier config (or an ensemble's configs) and the shape it was built for
+    weights.safetensors  the weights of the best validation epoch
+    metrics.csv          one row per epoch (a named model; auto keeps its candidates' rows in metrics.json)
+    metrics.json         validation (and test) scores beside the majority-class baseline
+    confusion.png        the confusion matrix of the headline split
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from seqlab.data.audio import FeatureSpec, list_wavs
+from seqlab.errors import DataError
+from seqlab.models import io
+from seqlab.models.speech import SpeechClassifier, SpeechEnsemble, SpeechModelConfig, SpeechShape, build_speech_model
+from seqlab.tasks.rundir import CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out, load_trained, staged_run
+from seqlab.tasks.speech.config import SpeechConfig, load_speech_config
+from seqlab.tasks.speech.data import (FeatureCache, FeatureDataset, SpeechSetup, compute_features, label_ids,
+                                      make_loader, prepare_speech, read_recordings)
+from seqlab.tasks.text.metrics import classification_scores, plot_confusion
+from seqlab.training import engine
+
+log = logging.getLogger(__name__)
+KIND = "speech-recognition"
+METRICS_FILE, CONFUSION_FILE = "metrics.json", "confusion.png"
+EVAL_BATCH = 128
+LOSS = "sparse_categorical_crossentropy"
+
+
+# --------------------------------------------------------------------------------------------
+# Fitting and scoring one model
+
+
+def fit_model(config: SpeechConfig, model: SpeechModelConfig, setup: SpeechSetup, run_dir: Path | None = None,
+              progress: bool = False) -> tuple[SpeechClassifier, dict]:
+    """Build ``model`` for ``setup`` and train it with the engine; returns it and a summary."""
+    if config.train.seed is not None:
+        torch.manual_seed(config.train.seed)  # initial weights, before the engine seeds training
+    net = build_speech_model(model, SpeechShape(setup.spec.dim, len(setup.labels)))
+    train_config = config.train.model_copy(update={"progress": progress})
+    started = time.perf_counter()
+    history = engine.fit(
+        net, loss=LOSS, metrics=["accuracy"], optimizer=config.optimizer, from_logits=True,
+        train_loader=setup.loader("train", train_config.batch_size, train=True),
+        val_loader=setup.loader("val", EVAL_BATCH), config=train_config, run_dir=run_dir)
+    summary = {"model": model.name, "parameters": sum(p.numel() for p in net.parameters()),
+               "epochs": len(history.epoch), "train_seconds": round(time.perf_counter() - started, 2)}
+    return net, summary
+
+
+def predict_proba(net: SpeechClassifier | SpeechEnsemble, feats: list[np.ndarray]) -> np.ndarray:
+    """(n, C) class probabilities, in the order of ``feats``."""
+    loader = make_loader(FeatureDataset(feats), EVAL_BATCH, train=False)
+    logits = engine.predict(net, loader)  # (n, C) in the sampler's order (sorted by length)
+    probs = np.empty((len(feats), logits.shape[1]), dtype=np.float64)
+    probs[loader.batch_sampler.order] = torch.softmax(logits.double(), dim=-1).numpy()
+    return probs
+
+
+def score(net, setup: SpeechSetup, split: str) -> dict:
+    part = setup.splits[split]
+    y_pred = predict_proba(net, part.feats).argmax(axis=1)
+    return {**_scores(part.y, y_pred, setup.labels), "split": split, "source": part.rec.source}
+
+
+def _scores(y: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
+    s = classification_scores(y, y_pred, labels)
+    s["files"] = s.pop("texts")
+    return s
+
+
+def majority_baseline(setup: SpeechSetup, split: str) -> dict:
+    """The accuracy of always answering the most frequent training label."""
+    majority = int(np.bincount(setup.splits["train"].y, minlength=len(setup.labels)).argmax())
+    y = setup.splits[split].y
+    return {"label": setup.labels[majority], "accuracy": float((y == majority).mean())}
+
+
+# --------------------------------------------------------------------------------------------
+# Run directories
+
+
+def train(config: SpeechConfig, out: str | Path, *, overwrite: bool = False, progress: bool = False,
+          cache: FeatureCache | None = None) -> dict:
+    """Train ``config`` into the run directory ``out`` and score it on validation (and test, if any).
+
+    ``model: auto`` trains the candidates of :mod:`seqlab.tasks.speech.select` and keeps the best
+    by validation accuracy. Everything is checked before the directory is touched; the run trains
+    in a hidden sibling folder that replaces ``out`` only when it has finished. ``cache`` shares
+    computed features between runs in one process (the benchmark's folds).
+
+    Returns the headline split's scores at the top level (test if there is one, else
+    validation), ``val``, ``test``, ``baselines``, ``model``, ``parameters``, ``train_seconds``,
+    ``data`` (sizes), ``selection`` (auto) and ``run_dir``.
+    """
+    from seqlab.tasks.speech.select import select_model
+
+    out = Path(out)
+    check_out(out, overwrite, resume_hint=False)
+    config = config.model_copy(update={"data": config.data.model_copy(
+        update={"path": str(Path(config.data.path).expanduser().resolve())})})
+    setup = prepare_speech(config.data, seed=config.train.seed or 0, cache=cache)
+    with staged_run(out) as work:
+        if config.model == "auto":
+            net, summary, selection = select_model(config, setup, progress)
+            if isinstance(net, SpeechClassifier):
+                config = config.model_copy(update={"model": net.config})
+        else:
+            net, summary = fit_model(config, config.model, setup, work, progress)
+            selection = None
+        head = "test" if "test" in setup.splits else "val"
+        scores = {split: score(net, setup, split) for split in setup.splits if split != "train"}
+        result = {**scores[head], **scores, "baselines": {"majority_class": majority_baseline(setup, head)},
+                  **summary, "data": setup.info}
+        if selection is not None:
+            result["selection"] = selection
+        save_run(work, config, net, setup, result, head)
+    result["run_dir"] = str(out)
+    return result
+
+
+def save_run(work: Path, config: SpeechConfig, net, setup: SpeechSetup, result: dict, head: str) -> None:
+    io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    io.write_json(work / PREPROCESSING_FILE, {"kind": KIND, **setup.preprocessing()})
+    io.write_json(work / MODEL_FILE, model_description(net))
+    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
+    io.write_json(work / METRICS_FILE, result)
+    plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
+                   title=f"{model_name(net)} on {head} ({result['files']} files)")
+
+
+def model_name(net: SpeechClassifier | SpeechEnsemble) -> str:
+    """``conv1d``, or ``conv1d+cnn-rnn`` for an ensemble."""
+    return "+".join(c.name for c in net.configs) if isinstance(net, SpeechEnsemble) else net.config.name
+
+
+def model_description(net: SpeechClassifier | SpeechEnsemble) -> dict:
+    """model.json: the config (or, for an ensemble, the members' configs) and the shape."""
+    shape = dataclasses.asdict(net.shape)
+    if isinstance(net, SpeechEnsemble):
+        return {"ensemble": [c.model_dump(mode="json") for c in net.configs], "shape": shape}
+    return {"config": net.config.model_dump(mode="json"), "shape": shape}
+
+
+def build_described(spec: dict) -> SpeechClassifier | SpeechEnsemble:
+    """The network model.json describes, with fresh weights."""
+    shape = SpeechShape(**spec["shape"])
+    if "ensemble" in spec:
+        return SpeechEnsemble([SpeechModelConfig.model_validate(c) for c in spec["ensemble"]], shape)
+    return build_speech_model(SpeechModelConfig.model_validate(spec["config"]), shape)
+
+
+def load_run(run_dir: str | Path) -> tuple[SpeechConfig, SpeechClassifier | SpeechEnsemble, dict]:
+    """The config, the trained model and the preprocessing state of a speech run."""
+    run_dir, net, state = load_trained(run_dir, KIND, "seqlab speech train", build_described)
+    return load_speech_config(run_dir / CONFIG_FILE), net, state
+
+
+def evaluate(run_dir: str | Path, data: str | Path | None = None, *, snr_db: float | None = None, seed: int = 0,
+             confusion: str | Path | None = None) -> dict:
+    """Score a run's model on every WAV file of ``data`` (labels from the file names), or on the run's
+    own test files when ``data`` is None. With ``snr_db``, seeded white noise at that SNR is added to
+    each utterance first (see ``data.compute_features``)."""
+    config, net, state = load_run(run_dir)
+    if data is None:
+        from seqlab.tasks.speech.data import split_recordings
+
+        _, rec = split_recordings(read_recordings(config.data.path), config.data)
+        if rec is None:
+            raise DataError(f"{run_dir}: the run's data {config.data.path} has no test files; pass --data")
+    else:
+        rec = read_recordings(data)
+    y = label_ids(rec, state["labels"])
+    spec = FeatureSpec.from_dict(state["features"])
+    probs = predict_proba(net, compute_features(rec.files, spec, snr_db=snr_db, seed=seed))
+    result = {**_scores(y, probs.argmax(axis=1), state["labels"]), "source": rec.source, "model": model_name(net),
+              "run_dir": str(Path(run_dir))}
+    if snr_db is not None:
+        result.update({"snr_db": snr_db, "noise_seed": seed})
+    if confusion is not None:
+        plot_confusion(result["confusion_matrix"], state["labels"], confusion, title=f"{model_name(net)} on {rec.source}")
+    return result
+
+
+def predict_files(run_dir: str | Path, files: list[str | Path]) -> list[dict]:
+    """``{"file", "label", "probabilities": {name: p}}`` for each WAV file (a folder gives its .wav files)."""
+    _, net, state = load_run(run_dir)
+    paths = [p for f in files for p in list_wavs(f)]
+    if not paths:
+        raise DataError("predict: no WAV files given")
+    spec = FeatureSpec.from_dict(state["features"])
+    probs = predict_proba(net, compute_features(paths, spec))
+    names = state["labels"]
+    return [{"file": str(path), "label": names[int(p.argmax())],
+             "probabilities": {n: round(float(v), 6) for n, v in zip(names, p)}}
+            for path, p in zip(paths, probs)]
