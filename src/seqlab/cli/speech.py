@@ -17,7 +17,7 @@ Model = Annotated[Optional[str], typer.Option("--model", help="lstm, gru, bilstm
                                                               "(the default: conv1d and cnn-rnn, averaged or the "
                                                               "better one, chosen on validation).")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]
-Features = Annotated[Optional[str], typer.Option("--features", help="logmel (default) or mfcc.")]
+Features = Annotated[Optional[str], typer.Option("--features", help="mfcc (default) or logmel.")]
 SampleRate = Annotated[Optional[int], typer.Option("--sample-rate", help="Resample every file to this rate "
                                                                          "(default: the training files' most "
                                                                          "common rate).")]

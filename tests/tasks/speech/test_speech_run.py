@@ -86,7 +86,7 @@ def test_a_speaker_held_out_split_tests_on_that_speaker_only(fsdd_slice):
 
 
 def test_auto_keeps_the_ensemble_or_the_best_candidate_by_validation(fsdd_slice, tmp_path, cache):
-    config = SpeechConfig(data={"path": str(fsdd_slice)}, train={"epochs": 3}, optimizer={"lr": 5e-3})
+    config = SpeechConfig(data={"path": str(fsdd_slice)}, train={"epochs": 5, "batch_size": 16}, optimizer={"lr": 5e-3})
     result = run.train(config, tmp_path / "auto", cache=cache)
     selection = result["selection"]
     assert [c["model"] for c in selection["candidates"]] == ["conv1d", "cnn-rnn"]
