@@ -74,14 +74,15 @@ def score(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seql
         return
     base = result["baselines"]["zscore"]
     table = Table(title=f"{result['key']}: {result['scored_rows']} rows scored after {result['probation']} "
-                        f"probationary, {result['windows']} window(s)")
-    for col in ("detector", "alarms", "point P", "point R", "point F1", "window F1", "NAB standard",
-                "NAB low FP", "NAB low FN"):
+                        f"probationary, {result['windows']} window(s)",
+                  caption="P, R, F1: point-wise; wF1: window-wise; NAB: standard, reward_low_FP_rate, "
+                          "reward_low_FN_rate profiles; zscore: the baseline")
+    for col in ("detector", "alarms", "P", "R", "F1", "wF1", "NAB", "low FP", "low FN"):
         table.add_column(col, justify="left" if col == "detector" else "right")
     fmt = lambda v: "n/a" if v is None else f"{v:.1f}"  # noqa: E731
     nab = {p: v["score"] for p, v in result["nab"].items()}
     for name, row, window_f1, profiles in ((result["model"], result, result["window"]["f1"], nab),
-                                           ("zscore (baseline)", base, base["window_f1"], base["nab"])):
+                                           ("zscore", base, base["window_f1"], base["nab"])):
         table.add_row(name, str(row["alarms"]), f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}",
                       f"{window_f1:.3f}", fmt(profiles["standard"]), fmt(profiles["reward_low_FP_rate"]),
                       fmt(profiles["reward_low_FN_rate"]))

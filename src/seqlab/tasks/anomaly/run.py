@@ -133,12 +133,12 @@ def fit(config: AnomalyConfig, out: str | Path, *, overwrite: bool = False, base
                   "data": {"path": str(series.path), "rows": len(series), "fit_rows": n_fit, "train_rows": n_train}}
         if selection is not None:
             result["selection"] = selection
-        _save_run(work, config, net, scaler, result)
+        save_run(work, config, net, scaler, result)
     result["run_dir"] = str(out)
     return result
 
 
-def _save_run(work: Path, config: AnomalyConfig, net: torch.nn.Module, scaler: StandardScaler, result: dict) -> None:
+def save_run(work: Path, config: AnomalyConfig, net: torch.nn.Module, scaler: StandardScaler, result: dict) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {
         "kind": KIND, "scaler": scaler.to_dict(), "split": result["data"],
