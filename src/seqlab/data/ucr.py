@@ -154,6 +154,7 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
             key = key.lower()
             if key == "data":
                 in_data = True
+                _check_ts_header(path, header)
                 continue
             header[key] = value.strip()
             continue
@@ -179,10 +180,6 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
         lines.append(number)
     if not in_data:
         raise DataError(f"{path}: no @data line; is this a .ts file?")
-    if header.get("timestamps", "false").lower() == "true":
-        raise DataError(f"{path}: @timeStamps true is not supported; export the series without time stamps")
-    if "targetlabel" in header and header["targetlabel"].split()[:1] == ["true"]:
-        raise DataError(f"{path}: a regression file (@targetLabel true); seqlab classify needs class labels")
     declared = None
     if "classlabel" in header:
         words = header["classlabel"].split()
@@ -205,6 +202,13 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
             raise DataError(f"{out.where(bad)}: {series[bad].shape[0]} values, but the header says "
                             f"@seriesLength {T}")
     return out
+
+
+def _check_ts_header(path: Path, header: dict[str, str]) -> None:
+    if header.get("timestamps", "false").lower() == "true":
+        raise DataError(f"{path}: @timeStamps true is not supported; export the series without time stamps")
+    if header.get("targetlabel", "").split()[:1] == ["true"]:
+        raise DataError(f"{path}: a regression file (@targetLabel true); seqlab classify needs class labels")
 
 
 def _check_declared(out: SeriesSet, declared: list[str]) -> None:
