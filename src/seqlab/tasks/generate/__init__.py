@@ -1,0 +1,1 @@
+"""Language modelling and text generation (``seqlab generate``): char/word models, truncated BPTT, sampling."""
