@@ -20,6 +20,15 @@ TINY = {"fcn": {"filters": [8, 16, 8]}, "resnet": {"filters": [4, 8, 8]},
         "lstm-fcn": {"units": 8, "filters": [8, 16, 8]}, "bigru": {"units": 8}, "lstm": {"units": 16}}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models train faster on one thread than on two that spin against each other (and other jobs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_masked_batch_norm_matches_torch_on_real_steps():
     torch.manual_seed(0)
     x = torch.randn(3, 7, 4)

@@ -16,6 +16,15 @@ from seqlab.tasks.classify.data import prepare
 SMALL_FCN = {"name": "fcn", "filters": [8, 16, 8]}
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models train faster on one thread than on two that spin against each other (and other jobs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _config(path, model=SMALL_FCN, epochs=5, **data):
     return ClassifyConfig(data={"path": str(path), **data}, model=model, train={"epochs": epochs, "seed": 0})
 
