@@ -9,6 +9,9 @@ The argument order is torch's (prediction first), the semantics are Keras':
   as Keras does, and takes one-hot (or soft) ``y_true`` of ``y_pred``'s shape.
 - ``sparse_categorical_crossentropy`` takes integer class ids ``(B,)`` or ``(B, 1)`` (``(B, T)`` or
   ``(B, T, 1)`` for sequences) against probabilities ``(B, C)`` (``(B, T, C)``).
+- ``masked_sparse_categorical_crossentropy`` is the sparse loss for padded sequences: ids
+  ``< 0`` (:data:`IGNORE_ID`, -100, torch's ``ignore_index``) mark padding and are left out; the
+  mean runs over the real positions only (teacher-forced decoders, padded targets).
 - ``binary_crossentropy`` takes ``y_pred`` ``(B, 1)`` or ``(B,)`` and float 0/1 ``y_true`` of the same
   number of elements; elementwise over any extra axes (multi-label).
 
@@ -33,6 +36,7 @@ from torch import Tensor
 from seqlab.errors import ConfigError, DataError, ShapeError
 
 EPSILON = 1e-7  # keras.config.epsilon()
+IGNORE_ID = -100  # a padded target position of masked_sparse_categorical_crossentropy (torch's ignore_index)
 
 
 def _shapes(y_pred: Tensor, y_true: Tensor) -> str:
@@ -115,6 +119,38 @@ def sparse_categorical_crossentropy(y_pred: Tensor, y_true: Tensor, from_logits:
     return -_log_probs(y_pred, from_logits).gather(-1, ids.unsqueeze(-1)).mean()
 
 
+def masked_sparse_categorical_crossentropy(y_pred: Tensor, y_true: Tensor, from_logits: bool = False) -> Tensor:
+    r""":math:`-\operatorname{mean}_{(b,t): y_{bt} \ge 0} \log p_{b,t,y_{bt}}`: sparse crossentropy over the real positions.
+
+    ``y_true`` (B, T) holds class ids, and ``IGNORE_ID`` (any id < 0) where the sequence is padded;
+    ``y_pred`` is (B, T, C). A batch with no real position is an error (its mean is undefined).
+
+    Example:
+        >>> p = torch.tensor([[[0.25, 0.75], [0.5, 0.5]]])
+        >>> round(masked_sparse_categorical_crossentropy(p, torch.tensor([[1, IGNORE_ID]])).item(), 4)
+        0.2877
+    """
+    name = "masked_sparse_categorical_crossentropy"
+    ids = y_true
+    if ids.dim() == y_pred.dim() and ids.shape[-1] == 1:
+        ids = ids.squeeze(-1)  # (B, T, 1) -> (B, T)
+    if y_pred.dim() < 2 or ids.shape != y_pred.shape[:-1]:
+        raise ShapeError(f"loss {name!r}: {_shapes(y_pred, y_true)}; it takes class ids (B, T) (negative where "
+                         "padded) against probabilities or logits (B, T, C)")
+    if ids.is_floating_point() and not torch.equal(ids, ids.round()):
+        raise DataError(f"loss {name!r}: y_true holds non-integer values; pass class ids")
+    ids = ids.long()
+    real = ids >= 0  # (B, T)
+    if not bool(real.any()):
+        raise DataError(f"loss {name!r}: every target position is padding (ids < 0); nothing to learn from")
+    n_classes = y_pred.shape[-1]
+    if int(ids.max()) >= n_classes:
+        raise DataError(f"loss {name!r}: class ids must lie in [0, {n_classes}) for {n_classes} classes, "
+                        f"got an id of {int(ids.max())}")
+    picked = _log_probs(y_pred, from_logits).gather(-1, ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)  # (B, T)
+    return -(picked * real).sum() / real.sum()
+
+
 LOSSES: dict[str, Callable[..., Tensor]] = {
     "mse": mse,
     "mae": mae,
@@ -122,8 +158,10 @@ LOSSES: dict[str, Callable[..., Tensor]] = {
     "binary_crossentropy": binary_crossentropy,
     "categorical_crossentropy": categorical_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+    "masked_sparse_categorical_crossentropy": masked_sparse_categorical_crossentropy,
 }
-_TAKES_LOGITS = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy")
+_TAKES_LOGITS = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "masked_sparse_categorical_crossentropy")
 
 
 class Loss:
