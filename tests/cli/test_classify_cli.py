@@ -31,6 +31,8 @@ def test_train_evaluate_predict(shared_data, tmp_path):
                                               str(folder / "ItalyPowerDemand_TEST.ts"), "--json"]))
         assert evaluated["accuracy"] == trained["accuracy"] > 0.8  # majority class: 0.50; published FCN 0.963
         assert {"macro_f1", "per_class", "confusion_matrix"} <= set(evaluated)
+        folder_eval = _json(runner.invoke(app, ["classify", "evaluate", str(out), "--data", str(folder), "--json"]))
+        assert folder_eval["accuracy"] == evaluated["accuracy"]  # a dataset folder means its _TEST file
         predicted = runner.invoke(app, ["classify", "predict", str(out), str(folder / "ItalyPowerDemand_TEST.ts")])
         assert predicted.exit_code == 0, predicted.output
         rows = [json.loads(line) for line in predicted.stdout.strip().splitlines()]

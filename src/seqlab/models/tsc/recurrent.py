@@ -6,7 +6,7 @@ recurrent layers, so the final state is the one after each series' own last step
 Where we differ from Karim et al.: their LSTM branch reads the *dimension-shuffled* series (one
 step of T features per channel), which ties the model to one series length; ours reads the series
 over time with its lengths, so one model takes series of any length (JapaneseVowels, unequal
-UEA data). Karim et al. report this variant too ("LSTM-FCN" without shuffle) at a small cost.
+UEA data). Their LSTM has 8, 64 or 128 cells chosen per dataset; ours defaults to 64.
 
 Symbols: B batch, T steps, D input channels, H units, F filters, K classes.
 """

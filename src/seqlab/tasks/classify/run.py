@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import yaml
 
+from seqlab.data.ucr import resolve_pair
 from seqlab.errors import DataError
 from seqlab.jsonsafe import json_safe
 from seqlab.models import io
@@ -161,11 +162,13 @@ def evaluate(run_dir: str | Path, data: str | Path | None = None, *, confusion: 
     ``model`` and ``run_dir``.
     """
     config, net, state = load_run(run_dir)
+    if data is not None and Path(data).is_dir():
+        folder, data = data, resolve_pair(data)[1]
+        if data is None:
+            raise DataError(f"{folder}: no *_TEST file beside the training file; pass the labelled file itself")
     if data is None:
         data = config.data.test_path
         if data is None:
-            from seqlab.data.ucr import resolve_pair
-
             data = resolve_pair(config.data.path)[1]
         if data is None:
             raise DataError(f"{run_dir}: the run has no test file; pass --data with a labelled UCR/UEA file")

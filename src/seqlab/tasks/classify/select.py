@@ -11,8 +11,7 @@ padded steps of unequal-length series, and trains from a handful of series (batc
 
 With a validation split (``data.val_fraction`` > 0) ``auto`` still returns FCN: on the tiny UCR
 training sets (36-270 series here) a held-out split of a few series cannot tell two models a
-point apart, so the literature's choice is the better guess (bench/results/tsc_ucr.md compares
-FCN and ResNet on the same runs).
+point apart, so the literature's choice is the better guess.
 """
 
 from __future__ import annotations
