@@ -84,12 +84,23 @@ def train_once(name: str, model: str, seed: int, epochs: int, max_time_s: float 
             "majority_class": result["baselines"]["majority_class"]["accuracy"]}
 
 
-def measure(model: str, epochs: int, names: list[str]) -> dict:
+def measure(model: str, epochs: int, names: list[str], threads: list[int], rounds: int = 2) -> dict:
+    """Seconds per epoch of one seed, for each torch thread count, alternated in ``rounds`` rounds
+    (neighbours in time share the machine's load); the ratio is the median of the per-round ratios."""
     out = {}
     for name in names:
-        r = train_once(name, model, 0, epochs, None)
-        out[name] = {"seconds_per_epoch": r["seconds_per_epoch"], "epochs": r["epochs"],
-                     "batch_size": r["batch_size"], "parameters": r["parameters"]}
+        times: dict[int, list[float]] = {t: [] for t in threads}
+        for _ in range(rounds):
+            for t in threads:
+                torch.set_num_threads(t)
+                r = train_once(name, model, 0, epochs, None)
+                times[t].append(r["seconds_per_epoch"])
+        out[name] = {"batch_size": r["batch_size"], "parameters": r["parameters"], "epochs": epochs,
+                     "seconds_per_epoch": {str(t): statistics.median(v) for t, v in times.items()},
+                     "runs": {str(t): v for t, v in times.items()}}
+        if len(threads) == 2:
+            a, b = (times[t] for t in threads)
+            out[name][f"ratio_{threads[1]}_over_{threads[0]}_threads"] = statistics.median(y / x for x, y in zip(a, b))
         print(name, out[name], flush=True)
     return out
 
@@ -140,7 +151,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2000)
     parser.add_argument("--budget-s", type=float, default=1500.0, help="training seconds for the whole table")
-    parser.add_argument("--measure", action="store_true", help="seconds per epoch of one seed (3 epochs) only")
+    parser.add_argument("--measure", action="store_true", help="seconds per epoch of one seed (3 epochs) only, "
+                        "for each of --measure-threads")
+    parser.add_argument("--measure-threads", default="1,2")
     parser.add_argument("--workers", type=int, default=1, help="runs trained side by side, in processes")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1: small batches on a shared 2-core machine train faster on one)")
@@ -151,7 +164,8 @@ def main() -> None:
     result = {"machine": machine(), "commit": commit(), "command": command, "model": args.model}
     started = time.perf_counter()
     if args.measure:
-        result["measure"] = measure(args.model, 3, args.datasets.split(","))
+        result["measure"] = measure(args.model, 3, args.datasets.split(","),
+                                    [int(t) for t in args.measure_threads.split(",")])
         result["wall_seconds"] = time.perf_counter() - started
         write_atomic(Path(args.out).with_name("tsc_ucr_measure.json"), result)
         return
