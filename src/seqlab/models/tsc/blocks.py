@@ -62,7 +62,7 @@ class MaskedBatchNorm(nn.Module):
         self.register_buffer("running_var", torch.ones(channels))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        if mask is None:  # fast path: torch's fused kernel, channels first
+        if mask is None and x.shape[0] * x.shape[1] > 1:  # fast path: torch's fused kernel, channels first
             return F.batch_norm(x.transpose(1, 2), self.running_mean, self.running_var, self.weight, self.bias,
                                 self.training, self.momentum, self.eps).transpose(1, 2)  # (B, T, C)
         if self.training:
