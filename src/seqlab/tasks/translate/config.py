@@ -97,16 +97,19 @@ def build_config(config_file: str | Path | None, overrides: list[str], *, data: 
                  epochs: int | None = None, max_time: float | None = None, **data_options) -> TranslateConfig:
     """A config from an optional YAML file, then the options that are not None, then ``key=value`` overrides.
 
-    ``attention`` with ``model`` auto (or no model) picks the recommended cell with that attention.
+    ``--attention`` or a ``model.*`` override with ``model`` auto (or none given, without a config
+    file) apply to the recommended model: auto's cell and attention with those changes.
     """
     from seqlab.tasks.translate.select import RECOMMENDED
 
     extra = []
+    if attention is not None and attention not in ("bahdanau", "luong"):
+        raise ConfigError(f"--attention: choose bahdanau or luong, got {attention!r}")
+    sets_model = attention is not None or any(o.strip().startswith("model.") for o in overrides)
+    if sets_model and (model == "auto" or (model is None and config_file is None)):
+        model = RECOMMENDED.name
+        extra.append(f"model.attention={RECOMMENDED.attention}")
     if attention is not None:
-        if attention not in ("bahdanau", "luong"):
-            raise ConfigError(f"--attention: choose bahdanau or luong, got {attention!r}")
-        if model in (None, "auto"):
-            model = RECOMMENDED.name
         extra.append(f"model.attention={attention}")
     if beam is not None:
         extra.append(f"decode.beam={beam}")
