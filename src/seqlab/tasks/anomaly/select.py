@@ -25,6 +25,17 @@ def candidates() -> list[DetectorConfig]:
     return [DetectorConfig(name="lstm-forecast"), DetectorConfig(name="conv-ae")]
 
 
+def choose(skills: dict[str, float]) -> str:
+    """The name ``auto`` keeps, given each candidate's validation skill.
+
+    Example:
+        >>> choose({"lstm-forecast": 0.8, "conv-ae": 0.3}), choose({"lstm-forecast": 1.2, "conv-ae": 1.0})
+        ('conv-ae', 'zscore')
+    """
+    name = min(skills, key=skills.get)
+    return name if skills[name] < 1.0 else "zscore"
+
+
 def select_detector(config: AnomalyConfig, z: np.ndarray, n_train: int, progress: bool = False) -> tuple:
     """Train every candidate; returns the kept network, its summary and
     ``{"chosen", "candidates": [{"model", "val_skill", "val_loss", "epochs", "train_seconds"}]}``."""
@@ -36,8 +47,10 @@ def select_detector(config: AnomalyConfig, z: np.ndarray, n_train: int, progress
         fitted.append((summary["val_skill"], net, summary))
         rows.append({k: summary[k] for k in ("model", "val_skill", "val_loss", "epochs", "train_seconds")})
         log.info("auto: %s val_skill=%.4f", model.name, summary["val_skill"])
-    skill, net, summary = min(fitted, key=lambda f: f[0])
-    if not skill < 1.0:
+    chosen = choose({r["model"]: r["val_skill"] for r in rows})
+    if chosen == "zscore":
         net, summary = fit_detector(config, DetectorConfig(name="zscore"), z, n_train)
+    else:
+        _, net, summary = next(f for f in fitted if f[1].config.name == chosen)
     summary = {**summary, "train_seconds": round(sum(r["train_seconds"] for r in rows), 2)}
     return net, summary, {"chosen": net.config.name, "candidates": rows}
