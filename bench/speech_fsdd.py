@@ -191,7 +191,7 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=["auto", "families", "speakers"])
+    parser.add_argument("--part", help="auto, families, speakers, or several comma-separated")
     parser.add_argument("--models", default="lstm,gru,bilstm,bigru,conv1d,cnn-rnn")
     parser.add_argument("--max-seconds", type=float, default=None, help="wall-clock budget per family model")
     parser.add_argument("--speaker-model", default="conv1d")
@@ -200,24 +200,27 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steady on a shared 2-core machine)")
     parser.add_argument("--markdown", action="store_true", help="write bench/results/speech_fsdd.md and stop")
     args = parser.parse_args()
-    results = _load()
     if args.markdown:
+        results = _load()
         (RESULTS / "speech_fsdd.md").write_text(markdown(results))
         print(markdown(results))
         return
     torch.set_num_threads(args.threads)
     command = "flock /tmp/seqlab-cpu.lock .venv/bin/python bench/speech_fsdd.py " + " ".join(sys.argv[1:])
-    if args.part == "auto":
-        results.update(part_auto(command))
-    elif args.part == "families":
-        fams = part_families(args.models.split(","), args.max_seconds, command)
-        results.setdefault("families", {}).update(fams["families"])
-    elif args.part == "speakers":
-        sp = part_speakers(args.speaker_model, args.speaker_epochs, args.speakers.split(","), command)
-        results.setdefault("speakers", {}).update(sp["speakers"])
-    else:
-        parser.error("give --part or --markdown")
-    _save(results)
+    parts = (args.part or "").split(",")
+    if not args.part or not set(parts) <= {"auto", "families", "speakers"}:
+        parser.error("give --part auto, families and/or speakers (comma-separated), or --markdown")
+    for part in parts:
+        results = _load()  # another invocation may have merged its part meanwhile
+        if part == "auto":
+            results.update(part_auto(command))
+        elif part == "families":
+            fams = part_families(args.models.split(","), args.max_seconds, command)
+            results.setdefault("families", {}).update(fams["families"])
+        else:
+            sp = part_speakers(args.speaker_model, args.speaker_epochs, args.speakers.split(","), command)
+            results.setdefault("speakers", {}).update(sp["speakers"])
+        _save(results)
 
 
 if __name__ == "__main__":

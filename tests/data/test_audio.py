@@ -107,6 +107,11 @@ def test_mfcc_is_the_dct_of_log_mel_and_normalisation_is_per_utterance(recording
     np.testing.assert_allclose(louder, z, atol=2e-3)
 
 
+def test_a_wave_shorter_than_a_window_is_padded_with_silence():
+    short = features(np.array([0.1, -0.2, 0.3, 0.0, 0.1], dtype=np.float32), FeatureSpec(kind="mfcc", deltas=True))
+    assert short.shape == (4, 40) and np.isfinite(short).all()
+
+
 def test_feature_errors():
     with pytest.raises(DataError, match="NaN"):
         features(np.array([0.0, np.nan, 1.0], dtype=np.float32), FeatureSpec())

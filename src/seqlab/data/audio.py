@@ -193,6 +193,8 @@ def features(wave: np.ndarray, spec: FeatureSpec, where: str = "waveform") -> np
         raise DataError(f"{where}: the waveform has no samples")
     if not np.isfinite(wave).all():
         raise DataError(f"{where}: the waveform holds NaN or infinite samples")
+    if wave.size < spec.n_fft:  # shorter than one window: pad with silence (librosa warns otherwise)
+        wave = np.pad(wave, (0, spec.n_fft - wave.size))
     mel = librosa.feature.melspectrogram(
         y=wave, sr=spec.sample_rate, n_fft=spec.n_fft, hop_length=spec.hop_length, win_length=spec.win_length,
         n_mels=spec.n_mels, power=2.0)  # (n_mels, T)
