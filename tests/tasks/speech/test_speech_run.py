@@ -94,3 +94,14 @@ def test_auto_keeps_the_ensemble_or_the_best_candidate_by_validation(fsdd_slice,
     assert selection["ensemble_val_accuracy"] >= best
     assert result["accuracy"] > 0.5
     assert run.evaluate(tmp_path / "auto")["accuracy"] == result["accuracy"]  # the ensemble saves and loads
+
+
+def test_the_cli_options_build_a_config_whose_model_defaults_to_auto(fsdd_slice):
+    from seqlab.errors import ConfigError
+    from seqlab.tasks.speech.config import build_config
+
+    cfg = build_config(None, ["data.deltas=true"], data=str(fsdd_slice), model=None, epochs=None, features="logmel",
+                       sample_rate=16000)
+    assert cfg.model == "auto" and cfg.data.features == "logmel" and cfg.data.sample_rate == 16000 and cfg.data.deltas
+    with pytest.raises(ConfigError, match="features"):
+        build_config(None, [], data=str(fsdd_slice), features="spectrogram")
