@@ -51,7 +51,7 @@ def char_runs(one_thread, slice_file, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["lstm", "gru"])
-def test_char_models_beat_the_unigram_baseline_and_reload_exactly(char_runs, name):
+def test_char_models_beat_the_unigram_baseline_and_reload_exactly(char_runs, slice_file, name):
     out, result = char_runs[name]
     unigram = result["baselines"]["unigram"]
     assert result["val_loss_nats"] < unigram["val_loss_nats"] - 0.6, (result["val_loss_nats"], unigram)
@@ -63,6 +63,8 @@ def test_char_models_beat_the_unigram_baseline_and_reload_exactly(char_runs, nam
     assert {p.name for p in out.iterdir()} >= {"config.yaml", "model.json", "weights.safetensors",
                                                "preprocessing.json", "metrics.csv", "metrics.json"}
     assert yaml.safe_load((out / "config.yaml").read_text())["model"]["name"] == name
+    whole = run.evaluate(out, slice_file)  # --data: every token of a given file
+    assert whole["tokens"] == 39_999 and whole["val_loss_nats"] < result["baselines"]["unigram"]["val_loss_nats"]
 
 
 def test_word_model_beats_the_unigram_baseline_and_samples_reproducibly(slice_file, tmp_path):

@@ -111,10 +111,6 @@ class TokenCodec:
             out.append(tok if glue else " " + tok)
         return "".join(out)
 
-    def count_chars(self, text: str) -> int:
-        """Characters of ``text`` that a per-character rate divides by (all of them)."""
-        return len(text)
-
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)

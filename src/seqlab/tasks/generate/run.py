@@ -186,8 +186,7 @@ def sample(run_dir: str | Path, prompt: str = "", length: int = 500, temperature
         if start is None:
             raise DataError(f"{run_dir}: the vocabulary is empty; nothing to start sampling from")
         ids = codec.vocab.encode([start])
-    net.output.bias.data[PAD] = -1e9  # never draw the padding id (it is not text)
-    new = generate_ids(net, ids, length, temperature, top_k, top_p, seed)
+    new = generate_ids(net, ids, length, temperature, top_k, top_p, seed, never=(PAD,))  # padding is not text
     completion = codec.decode(new)
     if codec.level == "word" and prompt and new:
         completion = codec.decode(ids[-1:] + new)[len(codec.decode(ids[-1:])):]

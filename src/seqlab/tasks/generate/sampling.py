@@ -62,11 +62,12 @@ def next_token(logits: torch.Tensor, temperature: float, top_k: int | None, top_
 
 @torch.no_grad()
 def generate_ids(net, prompt: list[int], length: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, seed: int = 0) -> list[int]:
+                 top_p: float | None = None, seed: int = 0, never: tuple[int, ...] = ()) -> list[int]:
     """``length`` token ids that continue ``prompt`` (at least one id), drawn from a stateful ``LanguageModel``.
 
     The prompt is read in one call; then each drawn token is fed back alone, the state carried by
-    the model's stateful layer between calls. The state is reset before and after.
+    the model's stateful layer between calls. The state is reset before and after. Ids in
+    ``never`` (padding, say) are never drawn.
     """
     check_sampling(length, temperature, top_k, top_p)
     generator = torch.Generator().manual_seed(seed)
@@ -74,9 +75,11 @@ def generate_ids(net, prompt: list[int], length: int, temperature: float = 1.0, 
     net.eval()
     net.reset_states()
     try:
+        banned = list(never)
         logits = net(torch.tensor([prompt], dtype=torch.long))[0, -1]  # (V,)
         out: list[int] = []
         for _ in range(length):
+            logits[banned] = float("-inf")
             token = next_token(logits, temperature, top_k, top_p, generator)
             out.append(token)
             logits = net(torch.tensor([[token]], dtype=torch.long))[0, -1]
