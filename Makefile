@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 # make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench bench-forecast bench-text bench-long-memory install install-dev clean
+.PHONY: demo test bench bench-forecast bench-text bench-long-memory bench-images install install-dev clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard src/seqlab/kernels/csrc/*)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-text: install
 # and permuted pixel MNIST, 30 s (MNIST 120 s) of training each (about an hour on 2 cores)
 bench-long-memory: install
 	$(PY) bench/long_memory.py --budget 30
+
+# MNIST row by row, pixel by pixel and as images: LSTM, GRU, TCN and the seed's Conv2D (about 15 minutes)
+bench-images: install
+	$(PY) bench/images_mnist.py
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache
