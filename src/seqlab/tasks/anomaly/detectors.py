@@ -90,8 +90,8 @@ def train_detector(net: torch.nn.Module, z_train: np.ndarray, z_val: np.ndarray,
         history = engine.fit(net, loss="mse", metrics=[], optimizer=optimizer, train_loader=train_loader,
                              val_loader=val_loader, config=train)
     net.eval()
-    val = history.history.get("val_loss") or [None]
-    return {"epochs": len(history.epoch), "val_loss": min(v for v in val if v is not None) if val[0] is not None else None}
+    val = [v for v in history.history.get("val_loss", []) if v is not None]
+    return {"epochs": len(history.epoch), "val_loss": min(val) if val else None}
 
 
 # --------------------------------------------------------------------------------------------
