@@ -29,7 +29,7 @@ from seqlab.training.losses import IGNORE_ID
 
 log = logging.getLogger(__name__)
 BOS_TOKEN, EOS_TOKEN = "<bos>", "<eos>"
-PAD, BOS, EOS = 0, 2, 3
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
 
 @dataclass
@@ -116,10 +116,13 @@ class TranslateSetup:
     tgt_encoder: WordEncoder
     surface: dict
     info: dict = field(default_factory=dict)
+    _ids: dict = field(default_factory=dict, repr=False)  # split -> encoded (source, target) ids, made once
 
     def ids(self, split: str) -> tuple[list[list[int]], list[list[int]]]:
-        part = self.splits[split]
-        return encode_source(part.src, self.src_encoder), self.tgt_encoder.encode_batch(part.tgt)
+        if split not in self._ids:
+            part = self.splits[split]
+            self._ids[split] = encode_source(part.src, self.src_encoder), self.tgt_encoder.encode_batch(part.tgt)
+        return self._ids[split]
 
     def loader(self, split: str, batch_size: int, train: bool = False) -> DataLoader:
         return pair_loader(*self.ids(split), batch_size, train=train)

@@ -14,7 +14,9 @@ partial translations by :math:`\log P(y_{\le t} \mid x)`; a translation that end
 
 (Wu et al. 2016, "Google's Neural Machine Translation System", eq. 14; |Y| counts ``<eos>``),
 which removes the bias of raw log-probabilities toward short outputs. A sentence is done when
-K translations have ended; at ``max_len`` the live beams end there.
+K translations have ended; at ``max_len`` the live beams end there. Neither search emits
+``<pad>``, ``<unk>`` or ``<bos>`` (their logits are set to -inf): an unknown word in the output
+can only lose BLEU, and the next most likely word is a better guess.
 
 Symbols: B sentences, K beam width, V target vocabulary, S source steps.
 """
@@ -27,7 +29,9 @@ import numpy as np
 import torch
 
 from seqlab.models.seq2seq import Seq2Seq
-from seqlab.tasks.translate.data import BOS, EOS, PAD
+from seqlab.tasks.translate.data import BOS, EOS, PAD, UNK
+
+NEVER_EMITTED = [PAD, UNK, BOS]
 
 
 def length_penalty(length: int, alpha: float) -> float:
@@ -76,6 +80,7 @@ def greedy(net: Seq2Seq, src: dict[str, torch.Tensor], max_len: int) -> list[tup
     tokens, weights = [], []
     for _ in range(max_len):
         logits, state, a = net.step(y, state, enc, keys)  # (B, V), (B, S)
+        logits[:, NEVER_EMITTED] = -torch.inf
         y = logits.argmax(dim=-1)  # (B,)
         tokens.append(y)
         weights.append(a)
@@ -108,6 +113,7 @@ def beam_search(net: Seq2Seq, src: dict[str, torch.Tensor], K: int, alpha: float
     finished: list[list[tuple[float, list[int], np.ndarray]]] = [[] for _ in range(B)]
     for t in range(max_len):
         logits, state, a = net.step(y, state, enc, keys)  # (B*K, V), (B*K, S)
+        logits[:, NEVER_EMITTED] = -torch.inf
         logp = torch.log_softmax(logits.float(), dim=-1)  # (B*K, V)
         V = logp.shape[-1]
         total = (scores.reshape(B * K, 1) + logp).reshape(B, K * V)  # log P(y_<=t | x) of every extension
