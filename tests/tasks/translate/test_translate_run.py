@@ -45,6 +45,8 @@ def test_saved_run_translates_exactly_as_trained(trained):
     assert again["bleu"] == result["bleu"] and again["sentences"] == result["sentences"]
     records = run.predict(out, [e["source"] for e in result["examples"]])
     assert [r["translation"] for r in records] == [e["translation"] for e in result["examples"]]
+    unseen = run.predict(out, ["I'm zorglubbed by Xyzzy."])[0]["translation"]  # unknown words: <unk> in, never out
+    assert unseen and "unk" not in unseen
 
 
 def test_evaluate_draws_heatmaps_and_takes_other_pairs(trained, tmp_path):
