@@ -61,8 +61,8 @@ def _stamp(command: str) -> dict:
     return {"machine": machine(), "commit": _commit(), "command": command}
 
 
-def _config(model: str, **train) -> SpeechConfig:
-    cfg = SpeechConfig(data={"path": str(DATA)}, model=model)
+def _config(model: str, features: str | None = None, **train) -> SpeechConfig:
+    cfg = SpeechConfig(data={"path": str(DATA), **({"features": features} if features else {})}, model=model)
     if train:
         cfg = cfg.model_copy(update={"train": cfg.train.model_copy(update=train)})
     return cfg
@@ -99,19 +99,24 @@ def part_auto(command: str) -> dict:
     return {"auto": entry}
 
 
-def part_families(models: list[str], max_seconds: float | None, command: str) -> dict:
+def part_families(models: list[str], max_seconds: float | None, command: str, features: str | None = None) -> dict:
     entries = {}
-    for name in models:
+    for model in models:
         train = {"max_time_s": max_seconds} if max_seconds else {}
+        name = model if features is None else f"{model} ({features})"
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "run"
-            result = run.train(_config(name, **train), out, cache=CACHE)
-            entries[name] = {"test_accuracy": result["accuracy"], "test_macro_f1": result["macro_f1"],
+            result = run.train(_config(model, features, **train), out, cache=CACHE)
+            entries[name] = {"features": result_features(out), "test_accuracy": result["accuracy"], "test_macro_f1": result["macro_f1"],
                              "val_accuracy": result["val"]["accuracy"], "parameters": result["parameters"],
                              "epochs": result["epochs"], "train_seconds": result["train_seconds"],
                              "max_time_s": max_seconds, "noise_accuracy": _noise(out), **_stamp(command)}
         print(name, entries[name]["test_accuracy"], entries[name]["train_seconds"], flush=True)
     return {"families": entries}
+
+
+def result_features(out: Path) -> str:
+    return run.load_run(out)[0].data.features
 
 
 def part_speakers(model: str, epochs: int, speakers: list[str], command: str) -> dict:
@@ -138,7 +143,8 @@ def markdown(results: dict) -> str:
                   "thread(s) (the machine was shared with other jobs; the load average at the start of each "
                   "entry is in the JSON). Data: FSDD, 3,000 recordings at 8 kHz, 6 speakers; official split "
                   "(index 0-4 = 300 test files); validation = 10% of the training files per digit (seeded); "
-                  "features: 40 log-mel bands, 25 ms Hann window, 10 ms hop, per-utterance normalisation; "
+                  "features (the default): 20 MFCCs of 40 mel bands, 25 ms Hann window, 10 ms hop, per-utterance "
+                  "mean/variance normalisation (rows marked logmel: the 40 log-mel bands themselves); "
                   "SpecAugment in training. Noise: seeded white Gaussian noise at the stated SNR added to each "
                   "test waveform before featurisation. Results: `bench/results/speech_fsdd.json`.", ""]
     rows = []
@@ -194,6 +200,7 @@ def main() -> None:
     parser.add_argument("--part", help="auto, families, speakers, or several comma-separated")
     parser.add_argument("--models", default="lstm,gru,bilstm,bigru,conv1d,cnn-rnn")
     parser.add_argument("--max-seconds", type=float, default=None, help="wall-clock budget per family model")
+    parser.add_argument("--features", default=None, help="families: mfcc or logmel (default: the task's default)")
     parser.add_argument("--speaker-model", default="conv1d")
     parser.add_argument("--speaker-epochs", type=int, default=15)
     parser.add_argument("--speakers", default=",".join(SPEAKERS))
@@ -215,7 +222,7 @@ def main() -> None:
         if part == "auto":
             results.update(part_auto(command))
         elif part == "families":
-            fams = part_families(args.models.split(","), args.max_seconds, command)
+            fams = part_families(args.models.split(","), args.max_seconds, command, args.features)
             results.setdefault("families", {}).update(fams["families"])
         else:
             sp = part_speakers(args.speaker_model, args.speaker_epochs, args.speakers.split(","), command)
