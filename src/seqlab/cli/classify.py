@@ -15,7 +15,7 @@ classify_app = typer.Typer(help="Time-series classification on UCR/UEA data: FCN
 # the names of seqlab.models.tsc.MODEL_NAMES, written out so that `--help` does not load torch
 Model = Annotated[Optional[str], typer.Option("--model", help="fcn, resnet, lstm-fcn, bigru, lstm, or auto (the "
                                                               "default: the recommended model, FCN).")]
-Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (default 300; training stops "
+Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (default 500; training stops "
                                                                 "earlier when the training loss stalls).")]
 Config = Annotated[Optional[Path], typer.Option("--config", help="A classify config YAML; options override it.")]
 Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.units=32 or "
