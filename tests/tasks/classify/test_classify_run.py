@@ -40,10 +40,10 @@ def _lines(path, keep):
 def test_train_save_load_predict_reproduces(shared_data, tmp_path):
     """BasicMotions (6 dimensions): the saved run gives the trained model's exact probabilities."""
     folder = shared_data / "ucr" / "BasicMotions"
-    result = run.train(_config(folder / "BasicMotions_TRAIN.ts", epochs=8), tmp_path / "run")
+    result = run.train(_config(folder / "BasicMotions_TRAIN.ts", epochs=20), tmp_path / "run")
     assert result["split"] == "test" and result["series"] == 40
     assert result["data"]["normalize"] == "channel" and result["data"]["dims"] == 6
-    assert result["accuracy"] > result["baselines"]["majority_class"]["accuracy"] + 0.25  # majority: 0.25
+    assert result["accuracy"] > result["baselines"]["majority_class"]["accuracy"] + 0.5  # majority: 0.25
     evaluated = run.evaluate(tmp_path / "run", folder / "BasicMotions_TEST.ts")
     assert evaluated["accuracy"] == result["accuracy"] and evaluated["confusion_matrix"] == result["confusion_matrix"]
     records = run.predict(tmp_path / "run", folder / "BasicMotions_TEST.ts", out=tmp_path / "p.jsonl")
