@@ -96,7 +96,7 @@ def test_missing_values_are_nan_and_interpolate(tmp_path):
     ("@classLabel true a b\n@data\n1,2,3:a\n1,2,3:1,2,3:b\n", ":4: 2 dimension(s), but earlier series have 1"),
     ("@classLabel true a b\n@data\n1,2,3:a\n1,2,3:c\n", ":4: class label 'c' is not among the declared labels"),
     ("@classLabel true a b\n@data\n1,x,3:a\n", ":3: 'x' is not a number"),
-    ("@timeStamps true\n@classLabel true a\n@data\n(0,1),(1,2):a\n", "@timeStamps true is not supported"),
+    ("@targetLabel true\n@data\n1,2,3:0.5\n", "a regression file"),
     ("@dimensions 2\n@classLabel true a\n@data\n1,2:a\n", "the header says @dimensions 2, the data has 1"),
     ("@equalLength true\n@seriesLength 3\n@classLabel true a\n@data\n1,2,3:a\n1,2:a\n", ":6: 2 values"),
     ("1,2,3\n", "expected a header line"),
@@ -120,3 +120,16 @@ def test_bad_paths(tmp_path, ucr):
     train, test = resolve_pair(ucr / "OSULeaf")
     assert (train.name, test.name) == ("OSULeaf_TRAIN.ts", "OSULeaf_TEST.ts")
     assert resolve_pair(ucr / "OSULeaf" / "OSULeaf_TRAIN.ts") == (train, test)
+
+
+def test_header_flags_in_any_case_and_time_stamped_values(tmp_path):
+    plain = tmp_path / "plain.ts"
+    plain.write_text("@problemName Toy\n@classLabel True a b\n@data\n1,2,3:a\n4,5,6:b\n")
+    stamped = tmp_path / "stamped.ts"
+    stamped.write_text("@problemName Toy\n@timeStamps true\n@classLabel true a b\n@data\n"
+                       "(2007-01-01 00:00:00,1),(2007-01-01 01:00:00,2),(2007-01-01 02:00:00,3):a\n"
+                       "(2007-01-01 00:00:00,4),(2007-01-01 01:00:00,5),(2007-01-01 02:00:00,6):b\n")
+    for path in (plain, stamped):
+        s = read_series(path)
+        assert s.labels == ["a", "b"], path
+        assert [x[:, 0].tolist() for x in s.series] == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], path

@@ -6,7 +6,7 @@ names ``file:line``. Univariate and multivariate, equal and unequal lengths:
 
 - ``.ts`` (sktime/aeon): a header of ``@key value`` lines, then ``@data``; one case per line,
   dimensions separated by ``:``, values by ``,``, the class label last; ``?`` is a missing value.
-  Time stamps (``@timeStamps true``) are refused with a clear error.
+  Time-stamped series (``@timeStamps true``: ``(time, value)`` pairs) keep their values in order.
 - ``.arff`` (Weka; read with ``scipy.io.arff``): univariate files list one numeric attribute per
   step and the class last; UEA multivariate files hold one relational attribute whose rows are
   the dimensions, then the class.
@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,8 +159,10 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
                 continue
             header[key] = value.strip()
             continue
+        if _flag(header, "timestamps"):
+            line = _TIMESTAMPED.sub(r"\2", line)  # (time stamp, value) -> value: the steps keep their order
         parts = line.split(":")
-        has_label = header.get("classlabel", "false").split()[:1] == ["true"] if "classlabel" in header else labelled
+        has_label = _flag(header, "classlabel") if "classlabel" in header else labelled
         if has_label:
             if len(parts) < 2:
                 raise DataError(f"{where}: no class label after the values (expected 'values:label')")
@@ -183,7 +186,7 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
     declared = None
     if "classlabel" in header:
         words = header["classlabel"].split()
-        if words[:1] == ["true"]:
+        if _flag(header, "classlabel"):
             declared = words[1:] or None
     if "dimensions" in header and dims is not None:
         try:
@@ -192,7 +195,8 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
             raise DataError(f"{path}: @dimensions {header['dimensions']!r} is not an integer") from None
         if stated != dims:
             raise DataError(f"{path}:{lines[0]}: the header says @dimensions {stated}, the data has {dims}")
-    out = SeriesSet(series, labels if labels else None, lines, str(path), declared, header.get("problemname", ""))
+    out = SeriesSet(series, labels if labels else None, lines, str(path), declared, header.get("problemname", ""),
+                    info={"missing_declared": _flag(header, "missing")})
     if declared is not None and out.labels is not None:
         _check_declared(out, declared)
     if header.get("equallength", "").lower() == "true" and header.get("serieslength", "").isdigit():
@@ -204,10 +208,17 @@ def _read_ts(path: Path, text: str, labelled: bool) -> SeriesSet:
     return out
 
 
+_TIMESTAMPED = re.compile(r"\(([^()]*),\s*([^(),]*)\)")  # one (time stamp, value) pair of a @timeStamps file
+
+
+def _flag(header: dict[str, str], key: str) -> bool:
+    """Whether a header line such as ``@classLabel True a b`` starts with true (in any case)."""
+    words = header.get(key, "").split()
+    return bool(words) and words[0].lower() == "true"
+
+
 def _check_ts_header(path: Path, header: dict[str, str]) -> None:
-    if header.get("timestamps", "false").lower() == "true":
-        raise DataError(f"{path}: @timeStamps true is not supported; export the series without time stamps")
-    if header.get("targetlabel", "").split()[:1] == ["true"]:
+    if _flag(header, "targetlabel"):
         raise DataError(f"{path}: a regression file (@targetLabel true); seqlab classify needs class labels")
 
 

@@ -118,6 +118,10 @@ def test_missing_values_inside_a_series(gun):
         prepare(_config(gun).data)
     setup = prepare(_config(gun, missing="interpolate").data)
     assert not any(np.isnan(s).any() for s in setup.splits["train"].series)
+    # a file that declares its missing values has them filled by default (auto)
+    gun.write_text(gun.read_text().replace("@missing false", "@missing true"))
+    setup = prepare(_config(gun).data)
+    assert not any(np.isnan(s).any() for s in setup.splits["train"].series)
 
 
 def test_nan_and_inf(gun):

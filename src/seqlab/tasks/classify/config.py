@@ -49,15 +49,17 @@ class ClassifyData(Strict):
             data needs), ``none`` leaves the values; ``auto``: ``series`` for univariate data,
             ``channel`` for multivariate.
         missing: values missing inside a series (``?``, ``NaN``): ``error`` refuses them naming
-            the line, ``interpolate`` fills them linearly. Missing values at the end of a series
-            are its padding and are always cut.
+            the line, ``interpolate`` fills them linearly, ``auto`` (the default) fills them with a
+            warning in a file whose header declares them (``.ts`` ``@missing true``, as the UCR
+            archive's DodgerLoop* and MelbournePedestrian do) and refuses them elsewhere. Missing
+            values at the end of a series are its padding and are always cut.
     """
 
     path: str
     test_path: str | None = None
     val_fraction: float = Field(0.0, ge=0.0, lt=0.5)
     normalize: Literal["auto", "series", "channel", "none"] = "auto"
-    missing: Literal["error", "interpolate"] = "error"
+    missing: Literal["auto", "error", "interpolate"] = "auto"
 
 
 class ClassifyConfig(TaskConfig):

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def read_checked(path: str | Path, missing: str, labelled: bool = True) -> SeriesSet:
-    """Read a file and deal with values missing inside a series (``error`` or ``interpolate``); Inf is always an error."""
+    """Read a file and deal with values missing inside a series (``error``, ``interpolate``, or ``auto``:
+    interpolate where the file declares missing values); Inf is always an error."""
     # a UCR .tsv always starts with the label column; to label new series it is read and ignored
     s = read_series(path, labelled=labelled or Path(path).suffix.lower() == ".tsv")
     if labelled and s.labels is None:
@@ -46,7 +47,7 @@ def read_checked(path: str | Path, missing: str, labelled: bool = True) -> Serie
         gap = missing_positions(series)
         if gap is None:
             continue
-        if missing == "error":
+        if missing == "error" or (missing == "auto" and not s.info.get("missing_declared")):
             raise DataError(f"{s.where(i)}: a missing value (NaN or '?') at step {gap[0] + 1}, dimension "
                             f"{gap[1] + 1}; fill it in, drop the series, or pass --set data.missing=interpolate")
         s.series[i] = interpolate_missing(series)
