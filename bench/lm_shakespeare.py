@@ -101,6 +101,14 @@ def markdown(results: dict) -> str:
                      f"Vocabulary {r['data']['vocab_size']:,}, validation unknown-token rate {r['data']['val_unknown_rate']:.2%}.")
         lines.append("")
     for r in results["runs"]:
+        rows = [line.split(",") for line in r["metrics_csv"][1:]]
+        shown = [row for i, row in enumerate(rows) if i % 5 == 4 or i == len(rows) - 1]
+        lines.append(f"Training curve of the {r['level']} model (metrics.csv; `val_loss` there is scored in the "
+                     "training layout, each of the batch's rows starting from a zero state, so it reads a little "
+                     "higher than the one-stream score above): "
+                     + ", ".join(f"epoch {int(row[0]) + 1}: {float(row[2]):.3f}" for row in shown) + ".")
+        lines.append("")
+    for r in results["runs"]:
         lines.append(f"### Samples from the {r['level']} model (`seqlab generate sample`)")
         lines.append("")
         for s in r["samples"]:
