@@ -15,8 +15,8 @@ anomaly_app = typer.Typer(help="Anomaly detection in series: forecast residuals 
 Data = Annotated[Path, typer.Option("--data", help="A CSV with the columns timestamp,value (NAB's format).")]
 # the names of seqlab.models.anomaly.MODEL_NAMES, written out so that `--help` does not load torch
 Model = Annotated[Optional[str], typer.Option("--model", help="lstm-forecast, lstm-ae, conv-ae, zscore (the baseline), "
-                                                              "or auto (the default: the network with the best "
-                                                              "validation skill, else zscore).")]
+                                                              "or auto (the default: lstm-forecast if it beats "
+                                                              "persistence on validation, else zscore).")]
 Threshold = Annotated[Optional[str], typer.Option("--threshold", help="pot (default: peaks over threshold) or "
                                                                       "quantile.")]
 Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]
