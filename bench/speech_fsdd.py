@@ -194,7 +194,7 @@ def markdown(results: dict) -> str:
         lines += ["Commands:", "", "```", *commands, "```", ""]
     lines += ["Each entry records HEAD at its start; others committed in between, so the hashes differ. The "
               "code these runs execute (data/audio.py, models/speech, tasks/speech, training, layers) is the "
-              "same at all of them (`git diff f6e1383 6d03796` on those paths changes only config.py's "
+              "same at all of them (`git diff f6e1383 73edd90` on those paths changes only config.py's "
               "docstring and import order). A family row marked 'budget 45 s' trained with "
               "`train.max_time_s=45`; fewer epochs than 30 at less than 45 s means early stopping ended it. "
               "The speaker-held-out validation split comes from the five training speakers, which is why it "
