@@ -81,8 +81,8 @@ def markdown(results: dict, meta: dict, command: str) -> str:
     lines += ["", f"Trivial baselines on the same test pairs: copying the English source BLEU "
               f"{base['copy_source']:.2f}; answering every sentence with the most frequent training target "
               f"(\"{base['most_frequent_target']['sentence']}\") BLEU {base['most_frequent_target']['bleu']:.2f}.", "",
-              "Training stops at the budget even inside an epoch (Lightning's max_time); with no finished "
-              "epoch there is no validation loss and the last weights are used.", ""]
+              "Training stops at the budget even inside an epoch (Lightning's max_time); the validation loss "
+              "is then measured once, when training stops (val_loss in translate_fra.json).", ""]
     for spec, r in results.items():
         lines += [f"Examples ({r['model']}, the first test pairs, chosen search):", "",
                   "| English | reference | translation |", "|---|---|---|"]
