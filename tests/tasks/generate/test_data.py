@@ -84,6 +84,8 @@ def test_scoring_covers_every_token_once():
     np.testing.assert_array_equal(ys, ids[1:])
     assert [x.shape[1] for (x, _), _ in batches] == [300, 300, 300, 99]
     assert len(val_loader(np.arange(50), 32, 8).dataset) == 6  # a short text: fewer rows, whole chunks
+    short = train_loader(np.arange(50), 32, 8, None)  # training too: 6 rows of 8 steps, not an error
+    assert [tuple(x.shape) for x, _ in short] == [(6, 8)]
 
 
 def test_bad_text_files(tmp_path):

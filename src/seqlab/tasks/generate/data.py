@@ -193,7 +193,13 @@ class StreamSlices(Sampler):
 
 
 def train_loader(ids: np.ndarray, batch_size: int, steps: int, epoch_tokens: int | None) -> DataLoader:
-    """Training batches (B, steps) of ids and next-token targets; an epoch holds about ``epoch_tokens``."""
+    """Training batches (B, steps) of ids and next-token targets; an epoch holds about ``epoch_tokens``.
+    A text too short for ``batch_size`` rows of ``steps`` gets fewer rows."""
+    rows = max(1, min(batch_size, (len(ids) - 1) // steps))
+    if rows < batch_size:
+        log.warning("the training text holds %d tokens: %d rows of %d steps instead of %d rows",
+                    len(ids), rows, steps, batch_size)
+    batch_size = rows
     x, y = _chunks(ids, batch_size, steps, "training")
     n_batches = len(x) // batch_size
     parts = 1 if epoch_tokens is None else max(1, round(n_batches * batch_size * steps / epoch_tokens))
