@@ -181,6 +181,10 @@ def prepare(data: TranslateData) -> TranslateSetup:
     if not keep:
         raise DataError(f"{pairs.source}: no pair has at most max_words={data.max_words} words on both sides")
     info = {"source": pairs.source, "pairs_read": len(pairs), "dropped_longer_than_max_words": len(pairs) - len(keep)}
+    if 2 * len(keep) < len(pairs):  # the test BLEU then speaks for short sentences only: say so
+        log.warning("%s: %d of %d pairs have more than max_words=%d words on a side and are left out of "
+                    "training and of the test split; raise --max-words to keep them",
+                    pairs.source, len(pairs) - len(keep), len(pairs), data.max_words)
     pairs = pairs.subset(keep)
     index = split_by_source(pairs, data.val_fraction, data.test_fraction, data.split_seed)
     splits = {name: pairs.subset(idx) for name, idx in index.items()}
