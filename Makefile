@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 # make test TORCH="torch==2.13.0 --index-url <PyTorch's CPU wheel index>"
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench bench-forecast bench-text bench-long-memory bench-images install install-dev clean
+.PHONY: demo test bench bench-forecast bench-text bench-long-memory bench-images bench-tsc bench-speech bench-anomaly bench-lm bench-translate install install-dev clean
 
 $(VENV)/.installed: pyproject.toml $(wildcard src/seqlab/kernels/csrc/*)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,6 +55,28 @@ bench-long-memory: install
 # MNIST row by row, pixel by pixel and as images: LSTM, GRU, TCN and the seed's Conv2D (about 15 minutes)
 bench-images: install
 	$(PY) bench/images_mnist.py
+
+# FCN on six UCR/UEA datasets, 5 seeds each, 100 s per run, two runs side by side (about 27 minutes)
+bench-tsc: install
+	$(PY) bench/tsc_ucr.py --seeds 5 --workers 2 --budget-s 1500
+
+# spoken digits (FSDD): auto, every family, log-mel, noise at 20/10 dB, speakers held out (about 15 minutes)
+bench-speech: install
+	$(PY) bench/speech_fsdd.py --part auto
+	$(PY) bench/speech_fsdd.py --part families --models conv1d,cnn-rnn --features logmel
+	$(PY) bench/speech_fsdd.py --part families,speakers --models lstm,gru,bilstm,bigru --max-seconds 45 --speaker-epochs 12
+
+# every detector on the 30 labelled NAB series (about 2 minutes)
+bench-anomaly: install
+	$(PY) bench/anomaly_nab.py
+
+# Tiny Shakespeare: the default char model (29 minutes of training) and a word model (5 minutes)
+bench-lm: install
+	$(PY) bench/lm_shakespeare.py --train
+
+# English -> French with attention (about 10 minutes)
+bench-translate: install
+	$(PY) bench/translate_fra.py --models gru+bahdanau,lstm+luong --max-time 150
 
 clean:
 	rm -rf $(VENV) runs build src/*.egg-info .pytest_cache

@@ -24,7 +24,9 @@ def one_thread():
 
 def _json(result) -> dict:
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
+    return json.loads(lines[0])
 
 
 def test_train_evaluate_sample(shared_data, tmp_path):

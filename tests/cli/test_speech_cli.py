@@ -17,7 +17,9 @@ SPEAKERS, DIGITS, INDICES = ("jackson", "nicolas", "theo"), range(6), range(15)
 
 def _json(result) -> dict:
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
+    return json.loads(lines[0])
 
 
 def _error(result, *words: str) -> str:
