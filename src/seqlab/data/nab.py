@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ import pandas as pd
 
 from seqlab.data.series import _drop_trailing_blank_rows, _numeric_column, _read_table
 from seqlab.errors import DataError
+
+log = logging.getLogger(__name__)
 
 PROBATION_FRACTION = 0.15
 COLUMNS = ("timestamp", "value")
@@ -106,7 +109,8 @@ def read_label_windows(labels_path: str | Path, key: str) -> list[tuple[pd.Times
 
     Raises:
         DataError: the file is missing or not JSON, not a mapping of keys to lists of
-            ``[start, end]`` pairs, has no entry for ``key`` (the message names close keys), or a
+            ``[start, end]`` pairs, has no entry for ``key`` nor exactly one with its file name
+            (the message names the candidates), or a
             window is malformed (unparseable limit, start after end, overlapping windows).
     """
     labels_path = Path(labels_path)
@@ -121,10 +125,16 @@ def read_label_windows(labels_path: str | Path, key: str) -> list[tuple[pd.Times
                         f"got a JSON {type(raw).__name__}")
     if key not in raw:
         name = key.rsplit("/", 1)[-1]
-        near = [k for k in raw if k.endswith("/" + name)]
-        hint = f" (entries with that file name: {', '.join(near)})" if near else ""
-        raise DataError(f"{labels_path}: no entry for '{key}' (the series is looked up by its folder and "
-                        f"file name){hint}; {len(raw)} series are labelled there")
+        near = [k for k in raw if k == name or k.endswith("/" + name)]
+        if len(near) == 1:  # a copy of a NAB file outside its folder: its file name is enough
+            log.warning("%s: no entry for '%s'; using '%s', the one entry with that file name", labels_path, key,
+                        near[0])
+            key = near[0]
+        else:
+            hint = f" (entries with that file name: {', '.join(near)})" if near else ""
+            raise DataError(f"{labels_path}: no entry for '{key}' (the series is looked up by its folder and "
+                            f"file name, or by a file name only one entry has){hint}; {len(raw)} series are "
+                            "labelled there")
     entry = raw[key]
     if not isinstance(entry, list):
         raise DataError(f"{labels_path}: '{key}' must be a list of [start, end] windows, got {entry!r}")

@@ -56,8 +56,14 @@ def test_bad_series_files(nab, tmp_path):
 
 def test_bad_labels(nab, tmp_path):
     labels = nab / "labels" / "combined_windows.json"
-    with pytest.raises(DataError, match="no entry for 'elsewhere/speed_7578.csv'.*realTraffic/speed_7578.csv"):
-        read_label_windows(labels, "elsewhere/speed_7578.csv")
+    # a copy outside its folder is found by its file name when one entry has it
+    assert read_label_windows(labels, "elsewhere/speed_7578.csv") == read_label_windows(labels, SPEED)
+    twice = tmp_path / "twice.json"
+    twice.write_text(json.dumps({"a/x.csv": [], "b/x.csv": []}))
+    with pytest.raises(DataError, match="no entry for 'c/x.csv'.*a/x.csv, b/x.csv"):
+        read_label_windows(twice, "c/x.csv")
+    with pytest.raises(DataError, match="no entry for 'c/nothing.csv'"):
+        read_label_windows(labels, "c/nothing.csv")
     bad = tmp_path / "labels.json"
     bad.write_text(json.dumps({SPEED: [["2015-09-11 17:54:00", "2015-09-11 15:34:00"]]}))
     with pytest.raises(DataError, match="window 1: starts at 2015-09-11 17:54:00, after its end"):
@@ -93,10 +99,14 @@ def test_bad_configs_and_short_series(nab, tmp_path):
 def test_a_series_without_labels_and_an_existing_run(nab, tmp_path):
     out = tmp_path / "run"
     run.fit(AnomalyConfig(data={"path": str(nab / SPEED)}, model={"name": "zscore"}), out)
-    renamed = tmp_path / "elsewhere" / "speed_7578.csv"
-    renamed.parent.mkdir()
+    copied = tmp_path / "elsewhere" / "speed_7578.csv"  # found by its file name, scored the same
+    copied.parent.mkdir()
+    shutil.copy(nab / SPEED, copied)
+    labels = nab / "labels" / "combined_windows.json"
+    assert run.score(out, copied, labels)["f1"] == run.score(out, nab / SPEED, labels)["f1"]
+    renamed = tmp_path / "elsewhere" / "speed_unlabelled.csv"
     shutil.copy(nab / SPEED, renamed)
-    with pytest.raises(DataError, match="no entry for 'elsewhere/speed_7578.csv'"):
-        run.score(out, renamed, nab / "labels" / "combined_windows.json")
+    with pytest.raises(DataError, match="no entry for 'elsewhere/speed_unlabelled.csv'"):
+        run.score(out, renamed, labels)
     with pytest.raises(RunDirError, match="already exists"):
         run.fit(AnomalyConfig(data={"path": str(nab / SPEED)}, model="zscore"), out)
