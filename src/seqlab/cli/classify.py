@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.tables import class_scores_table
 
 classify_app = typer.Typer(help="Time-series classification on UCR/UEA data: FCN, ResNet, LSTM-FCN, BiGRU, LSTM.", no_args_is_help=True)
 
@@ -43,7 +43,7 @@ def train(train_: Annotated[str, typer.Option("--train", help="Training data: a 
         print_json(result)
         return
     majority = result["baselines"]["majority_class"]
-    _scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
+    class_scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
                   f"{result['epochs']} epochs, {result['train_seconds']} s)", result)
     console.print(f"majority class '{majority['label']}': accuracy {majority['accuracy']:.4f}")
     if "selection" in result:
@@ -66,7 +66,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
     if json_:
         print_json(result)
         return
-    _scores_table(f"{result['source']} ({result['model']}, {result['series']} series)", result)
+    class_scores_table(f"{result['source']} ({result['model']}, {result['series']} series)", result)
 
 
 @classify_app.command()
@@ -83,14 +83,3 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
     if out is None:
         for record in records:
             print_json(record)
-
-
-def _scores_table(title: str, scores: dict) -> None:
-    table = Table(title=title)
-    table.add_column("class")
-    for col in ("precision", "recall", "f1", "support"):
-        table.add_column(col, justify="right")
-    for name, row in scores["per_class"].items():
-        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
-    console.print(table)
-    console.print(f"accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.tables import class_scores_table
 
 speech_app = typer.Typer(help="Spoken-word recognition from WAV audio: log-mel/MFCC features, (Bi)LSTM/GRU, Conv1D and CNN+RNN classifiers.", no_args_is_help=True)
 
@@ -45,7 +46,7 @@ def train(data: Annotated[str, typer.Option("--data", help="A folder of {label}_
     if json_:
         print_json(result)
         return
-    _scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
+    class_scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
                   f"{result['train_seconds']} s)", result)
     majority = result["baselines"]["majority_class"]
     console.print(f"majority class '{majority['label']}': accuracy {majority['accuracy']:.4f}")
@@ -74,7 +75,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
         print_json(result)
         return
     noise = f", white noise at {snr:g} dB SNR" if snr is not None else ""
-    _scores_table(f"{result['source']} ({result['model']}{noise})", result)
+    class_scores_table(f"{result['source']} ({result['model']}{noise}, {result['files']} files)", result)
 
 
 @speech_app.command()
@@ -87,17 +88,6 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
 
     for record in run.predict_files(run_dir, files):
         print_json(record)
-
-
-def _scores_table(title: str, scores: dict) -> None:
-    table = Table(title=title)
-    table.add_column("class")
-    for col in ("precision", "recall", "f1", "support"):
-        table.add_column(col, justify="right")
-    for name, row in scores["per_class"].items():
-        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
-    console.print(table)
-    console.print(f"accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}   ({scores['files']} files)")
 
 
 def _selection_table(selection: dict) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.tables import class_scores_table
 
 text_app = typer.Typer(help="Text classification and sentiment analysis: tokenizers, (Bi)LSTM/GRU/CNN classifiers.",
                        no_args_is_help=True)
@@ -59,7 +60,7 @@ def train(data: Data, out: Annotated[Path, typer.Option("--out", help="Run direc
         print_json(result)
         return
     head = result["split"]
-    _scores_table(f"{head} ({result['model']}, {result['parameters']:,} parameters, {result['train_seconds']} s)",
+    class_scores_table(f"{head} ({result['model']}, {result['parameters']:,} parameters, {result['train_seconds']} s)",
                   result, result["baselines"]["majority_class"])
     if "selection" in result:
         _selection_table(result["selection"])
@@ -82,7 +83,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
     if json_:
         print_json(result)
         return
-    _scores_table(f"{result['source']} ({result['model']})", result)
+    class_scores_table(f"{result['source']} ({result['model']})", result)
 
 
 @text_app.command()
@@ -105,29 +106,6 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
     if out is None:
         for record in records:
             print_json(record)
-
-
-def _scores_table(title: str, scores: dict, majority: dict | None = None) -> None:
-    table = Table(title=title)
-    table.add_column("class")
-    for col in ("precision", "recall", "f1", "support"):
-        table.add_column(col, justify="right")
-    for name, row in scores["per_class"].items():
-        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
-    console.print(table)
-    line = f"accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}"
-    if majority is not None:
-        line += f"   (majority class '{majority['label']}': accuracy {majority['accuracy']:.4f})"
-    console.print(line)
-    names = list(scores["per_class"])
-    matrix = Table(title="confusion matrix (rows: true, columns: predicted)")
-    matrix.add_column("")
-    for name in names:
-        matrix.add_column(name, justify="right")
-    for name, row in zip(names, scores["confusion_matrix"]):
-        matrix.add_row(name, *map(str, row))
-    if len(names) <= 20:
-        console.print(matrix)
 
 
 def _selection_table(selection: dict) -> None:

@@ -1,0 +1,31 @@
+"""Tables every classification command prints: per-class scores, accuracy beside the majority
+class, and the confusion matrix (up to 20 classes)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from seqlab.cli.common import console
+
+
+def class_scores_table(title: str, scores: dict, majority: dict | None = None) -> None:
+    table = Table(title=title)
+    table.add_column("class")
+    for col in ("precision", "recall", "f1", "support"):
+        table.add_column(col, justify="right")
+    for name, row in scores["per_class"].items():
+        table.add_row(name, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+    console.print(table)
+    line = f"accuracy {scores['accuracy']:.4f}   macro-F1 {scores['macro_f1']:.4f}"
+    if majority is not None:
+        line += f"   (majority class '{majority['label']}': accuracy {majority['accuracy']:.4f})"
+    console.print(line)
+    names = list(scores["per_class"])
+    matrix = Table(title="confusion matrix (rows: true, columns: predicted)")
+    matrix.add_column("")
+    for name in names:
+        matrix.add_column(name, justify="right")
+    for name, row in zip(names, scores["confusion_matrix"]):
+        matrix.add_row(name, *map(str, row))
+    if len(names) <= 20:
+        console.print(matrix)
