@@ -8,9 +8,10 @@ batch min(16, n/10), the learning rate halved after 50 epochs without a lower tr
 (ReduceLROnPlateau on the training loss, as they did: no data is held out of the small UCR
 training sets), and the weights of the epoch with the lowest training loss kept. They trained
 2000 epochs; we stop after ``train.epochs`` (500) or when the training loss has not improved for
-100 epochs. In bench/results/tsc_ucr.md (at most 2000 epochs and 100 s per run) that stop ended
-9 of 30 runs, after 295-639 epochs; the others reached the time cap after 336-768 epochs on the
-five small datasets.
+100 epochs, and after at most ``train.max_time_s`` (600 s) of training, so that a large archive
+dataset ends in bounded time on a CPU. In bench/results/tsc_ucr.md (at most 2000 epochs and 100 s
+per run) the plateau stop ended 9 of 30 runs, after 295-639 epochs; the others reached the time
+cap after 336-768 epochs on the five small datasets.
 
 Example:
     >>> cfg = ClassifyConfig(data={"path": "GunPoint_TRAIN.ts"}, model="resnet")
@@ -69,7 +70,7 @@ class ClassifyConfig(TaskConfig):
     model: TSCConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=1e-3)
     train: TrainConfig = TrainConfig(
-        epochs=DEFAULT_EPOCHS, batch_size=16,
+        epochs=DEFAULT_EPOCHS, batch_size=16, max_time_s=600.0,
         lr_schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50),
         early_stopping=EarlyStoppingConfig(monitor="loss", mode="min", patience=100))
 

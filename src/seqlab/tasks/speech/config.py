@@ -58,13 +58,14 @@ class SpeechConfig(TaskConfig):
     Training defaults (set before any FSDD run and not tuned since; the features were chosen on FSDD's
     validation split, bench/results/speech_fsdd.md): cross-entropy, Adam at 2e-3 with a cosine schedule,
     batch 32, up to 30 epochs with early stopping on the validation accuracy (patience 8, best epoch
-    restored), gradient norm clipped at 5.
+    restored), gradient norm clipped at 5, and at most 600 s of training per model (``max_time_s``),
+    so that a large spoken-word corpus ends in bounded time on a CPU.
     """
 
     data: SpeechData
     model: SpeechModelConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=2e-3)
-    train: TrainConfig = TrainConfig(epochs=30, batch_size=32, gradient_clip_val=5.0,
+    train: TrainConfig = TrainConfig(epochs=30, batch_size=32, gradient_clip_val=5.0, max_time_s=600.0,
                                      lr_schedule=ScheduleConfig(name="cosine"),
                                      early_stopping=EarlyStoppingConfig(monitor="val_accuracy", mode="max", patience=8))
 
