@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 
 from seqlab.models.speech import SpeechEnsemble, SpeechModelConfig, SpeechShape
+from seqlab.tasks.ensembling import ensemble_or_best, ensemble_summary
 from seqlab.tasks.speech.config import SpeechConfig
 from seqlab.tasks.speech.data import SpeechSetup
 
@@ -47,15 +47,8 @@ def select_model(config: SpeechConfig, setup: SpeechSetup, progress: bool = Fals
         rows.append({**summary, "val_accuracy": accuracy})
         trained.append((accuracy, net, probs, summary))
         log.info("auto: %s val_accuracy=%.4f", model.name, accuracy)
-    mean = np.mean([t[2] for t in trained], axis=0)
-    members, best = trained, float((mean.argmax(1) == val.y).mean())
-    single = max(trained, key=lambda t: t[0])
-    if single[0] > best:
-        members, best = [single], single[0]
-    summary = {"model": "+".join(m[1].config.name for m in members),
-               "parameters": sum(m[3]["parameters"] for m in members),
-               "epochs": sum(m[3]["epochs"] for m in members),
-               "train_seconds": round(sum(r["train_seconds"] for r in rows), 2)}
+    members, best = ensemble_or_best(trained, val.y)
+    summary = ensemble_summary(members, rows)
     if len(members) == 1:
         net = members[0][1]
     else:
