@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml $(wildcard src/seqlab/kernels/csrc/*)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,speech,translate,explain]"  # every extra: the suite tests them all
 	$(PY) -m seqlab.kernels.build
 	touch $@
 

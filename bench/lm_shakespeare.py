@@ -59,7 +59,8 @@ def train(level: str, out: Path) -> dict:
 
 
 def collect(run_dir: Path, level: str, log: dict | None, rescore: bool = True) -> dict:
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    metrics = {**saved.get("metrics", {}), **saved}  # the one result shape: scores under "metrics"
     started = time.perf_counter()
     scored = run.evaluate(run_dir) if rescore else metrics  # the same one-stream score, taken at the end of training
     score_s = time.perf_counter() - started

@@ -15,7 +15,41 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from seqlab import layers  # noqa: E402
 from seqlab.models import Sequential, load_model  # noqa: E402
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata  # noqa: E402
+
+try:  # the one version string is pyproject.toml's, read from the installed package's metadata
+    __version__ = _metadata.version("seqlab")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+
+# The estimators, one per task, imported on first use: ``import seqlab`` stays light, and a
+# forecasting user never loads the speech or translation stack.
+ESTIMATORS = {
+    "Forecaster": "seqlab.tasks.forecasting.estimator",
+    "TextClassifier": "seqlab.tasks.text.estimator",
+    "SeriesClassifier": "seqlab.tasks.classify.estimator",
+    "SpeechClassifier": "seqlab.tasks.speech.estimator",
+    "AnomalyDetector": "seqlab.tasks.anomaly.estimator",
+    "LanguageModel": "seqlab.tasks.generate.estimator",
+    "Translator": "seqlab.tasks.translate.estimator",
+}
+
+
+def __getattr__(name: str):
+    if name in ESTIMATORS:
+        import importlib
+
+        return getattr(importlib.import_module(ESTIMATORS[name]), name)
+    raise AttributeError(f"module 'seqlab' has no attribute {name!r}")
+
+
+def load(path):
+    """The fitted estimator of a run directory (:func:`seqlab.tasks.load.load`): ``estimator.save(path)``
+    or ``seqlab <task> train --out path``."""
+    from seqlab.tasks.load import load as load_run
+
+    return load_run(path)
 
 
 def compare(config, out=None, **kwargs):
@@ -28,4 +62,4 @@ def compare(config, out=None, **kwargs):
     return run(config, out, **kwargs)
 
 
-__all__ = ["Sequential", "compare", "load_model", "layers", "__version__"]
+__all__ = ["Sequential", "compare", "load", "load_model", "layers", "__version__", *ESTIMATORS]

@@ -101,5 +101,5 @@ def test_a_run_report_renders_metrics_curves_flow_and_tokens(shared_data, tmp_pa
     assert result["report"] == str(tmp_path / "run" / "report.html")
     dom = _rendered(tmp_path / "run" / "report.html", tmp_path)
     assert [row[0] for row in dom.tables["leaderboard"][1:]] == ["model", "majority_class"]
-    assert int(dom.body["data-images"]) == 2  # training curves, gradient flow of the trained model
+    assert int(dom.body["data-images"]) == 3  # training curves (loss; accuracy), gradient flow of the trained model
     assert len(dom.tokens) > 10  # three test sentences, highlighted

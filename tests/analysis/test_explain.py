@@ -10,6 +10,7 @@ import yaml
 
 from seqlab.analysis.explain import explain
 from seqlab.analysis.surrogate import tree_predict
+from seqlab.data.text import Vocabulary
 from seqlab.errors import ConfigError
 from seqlab.models import load_model
 from seqlab.tasks import runs
@@ -86,9 +87,9 @@ def test_text_tokens_attributions_and_a_classifier_surrogate(shared_data, tmp_pa
     s = result["surrogate"]
     assert s["fidelity"]["metric"] == "agreement"
     config_, base = load_config(tmp_path / "run" / "config.yaml")
-    x_test = runs.prepare(config_, base).x_test
-    vocab = {t: i for i, t in enumerate(__import__("seqlab.data.text", fromlist=["Vocabulary"]).Vocabulary.from_dict(
-        runs._preprocessing(tmp_path / "run")["vocab"]).tokens)}
+    prepared = runs.prepare(config_, base)
+    x_test = prepared.x_test
+    vocab = {t: i for i, t in enumerate(Vocabulary.from_dict(prepared.state["vocab"]).tokens)}
     ids = [vocab[name[len("count("):-1]] for name in s["features"][1:]]
     features = np.column_stack([(x_test != 0).sum(1)] + [(x_test == i).sum(1) for i in ids])
     agreement = np.mean(tree_predict(s["tree"], features) == model.predict(x_test).argmax(1))
@@ -102,7 +103,7 @@ def test_a_missing_input_is_a_clear_error(attention_run):
 
 
 def test_one_unit_classifiers_are_thresholded_where_their_outputs_split():
-    from seqlab.analysis.explain import network_targets
+    from seqlab.analysis.generic_target import network_targets
 
     logits = np.array([[-1.0], [0.2], [3.0]])
     assert network_targets(logits, classify=True, from_logits=True).tolist() == [0, 1, 1]

@@ -9,6 +9,7 @@ import torch
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 KEY = "realTraffic/speed_7578.csv"
@@ -22,38 +23,33 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
-    return json.loads(lines[0])
 
 
 def test_fit_and_score_with_the_default_model(shared_data, tmp_path):
     nab = shared_data / "anomaly" / "nab"
     data, labels, out = nab / KEY, nab / "labels" / "combined_windows.json", tmp_path / "run"
-    fitted = _json(runner.invoke(app, ["anomaly", "fit", "--data", str(data), "--out", str(out), "--epochs", "8",
+    fitted = result_json(runner.invoke(app, ["anomaly", "fit", "--data", str(data), "--out", str(out), "--epochs", "8",
                                        "--json"]))
     assert fitted["selection"]["chosen"] == fitted["model"]  # --model left out: auto
     assert [c["model"] for c in fitted["selection"]["candidates"]] == ["lstm-forecast"]
-    scored = _json(runner.invoke(app, ["anomaly", "score", str(out), "--data", str(data), "--labels", str(labels),
+    scored = result_json(runner.invoke(app, ["anomaly", "score", str(out), "--data", str(data), "--labels", str(labels),
                                        "--json"]))
     assert {"f1", "precision", "recall", "nab_score"} <= set(scored)
     assert 0 <= scored["f1"] <= 1 and -1000 < scored["nab_score"] <= 100
     assert scored["key"] == KEY and scored["windows"] == 4 and scored["probation"] == 169
     assert scored["nab_score"] == scored["nab"]["standard"]["score"] and "zscore" in scored["baselines"]
-    stream = _json(runner.invoke(app, ["anomaly", "score", str(out), "--data", str(data), "--labels", str(labels),
+    stream = result_json(runner.invoke(app, ["anomaly", "score", str(out), "--data", str(data), "--labels", str(labels),
                                        "--streaming", "--json"]))  # the default model streams
     assert stream["streaming"] and stream["alarms"] == scored["alarms"] and stream["f1"] == scored["f1"]
     table = runner.invoke(app, ["anomaly", "score", str(out), "--data", str(data), "--labels", str(labels)])
     assert table.exit_code == 0 and "zscore" in table.stdout and "reward_low_FP_rate" in table.stdout
 
     forecaster = tmp_path / "forecaster"
-    _json(runner.invoke(app, ["anomaly", "fit", "--data", str(data), "--model", "lstm-forecast", "--threshold",
+    result_json(runner.invoke(app, ["anomaly", "fit", "--data", str(data), "--model", "lstm-forecast", "--threshold",
                               "quantile", "--epochs", "3", "--out", str(forecaster), "--json"]))
-    batch = _json(runner.invoke(app, ["anomaly", "score", str(forecaster), "--data", str(data), "--labels",
+    batch = result_json(runner.invoke(app, ["anomaly", "score", str(forecaster), "--data", str(data), "--labels",
                                       str(labels), "--json"]))
-    stream = _json(runner.invoke(app, ["anomaly", "score", str(forecaster), "--data", str(data), "--labels",
+    stream = result_json(runner.invoke(app, ["anomaly", "score", str(forecaster), "--data", str(data), "--labels",
                                        str(labels), "--streaming", "--json"]))
     assert stream["streaming"] and stream["alarms"] == batch["alarms"] and stream["f1"] == batch["f1"]
 

@@ -8,15 +8,11 @@ import torch
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
-    return json.loads(lines[0])
 
 
 def test_train_evaluate_predict(shared_data, tmp_path):
@@ -25,15 +21,15 @@ def test_train_evaluate_predict(shared_data, tmp_path):
     try:
         folder = shared_data / "ucr" / "ItalyPowerDemand"
         out = tmp_path / "run"
-        trained = _json(runner.invoke(app, ["classify", "train", "--train", str(folder / "ItalyPowerDemand_TRAIN.ts"),
+        trained = result_json(runner.invoke(app, ["classify", "train", "--train", str(folder / "ItalyPowerDemand_TRAIN.ts"),
                                             "--model", "fcn", "--epochs", "20", "--set", "model.filters=[8,16,8]",
                                             "--out", str(out), "--json"]))
         assert trained["split"] == "test" and trained["model"] == "fcn" and trained["series"] == 1029
-        evaluated = _json(runner.invoke(app, ["classify", "evaluate", str(out), "--data",
+        evaluated = result_json(runner.invoke(app, ["classify", "evaluate", str(out), "--data",
                                               str(folder / "ItalyPowerDemand_TEST.ts"), "--json"]))
         assert evaluated["accuracy"] == trained["accuracy"] > 0.8  # majority class: 0.50; published FCN 0.963
         assert {"macro_f1", "per_class", "confusion_matrix"} <= set(evaluated)
-        folder_eval = _json(runner.invoke(app, ["classify", "evaluate", str(out), "--data", str(folder), "--json"]))
+        folder_eval = result_json(runner.invoke(app, ["classify", "evaluate", str(out), "--data", str(folder), "--json"]))
         assert folder_eval["accuracy"] == evaluated["accuracy"]  # a dataset folder means its _TEST file
         predicted = runner.invoke(app, ["classify", "predict", str(out), str(folder / "ItalyPowerDemand_TEST.ts")])
         assert predicted.exit_code == 0, predicted.output
@@ -43,7 +39,7 @@ def test_train_evaluate_predict(shared_data, tmp_path):
         assert len(rows) == 1029 and abs(sum(r["label"] == t for r, t in zip(rows, truth)) / 1029 - evaluated["accuracy"]) < 1e-9
         table = runner.invoke(app, ["classify", "evaluate", str(out)])  # the run's own test file, as a table
         assert table.exit_code == 0 and "macro-F1" in table.stdout
-        default = _json(runner.invoke(app, ["classify", "train", "--train", str(folder), "--epochs", "1",
+        default = result_json(runner.invoke(app, ["classify", "train", "--train", str(folder), "--epochs", "1",
                                             "--out", str(tmp_path / "auto"), "--json"]))
         assert default["model"] == "fcn" and default["selection"]["chosen"] == "fcn"
     finally:

@@ -5,6 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 QUICK = ["--set", "train.epochs=1", "--set", "data.lookback=24", "--set", "model.0.lstm.units=16"]
@@ -12,15 +13,13 @@ QUICK = ["--set", "train.epochs=1", "--set", "data.lookback=24", "--set", "model
 
 def test_train_evaluate_predict_json(tmp_path):
     out = tmp_path / "run"
-    result = runner.invoke(app, ["train", *QUICK, "--out", str(out), "--json"])
-    assert result.exit_code == 0, result.output
-    trained = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(trained["test"]) == {"mse", "mae"} and {"mse", "mae"} <= set(trained["baseline"])
-    assert trained["run_dir"] == str(out)
+    trained = result_json(runner.invoke(app, ["train", *QUICK, "--out", str(out), "--json"]))
+    (baseline,) = trained["baselines"].values()  # the last value, as the one baseline
+    assert set(trained["test"]) == {"mse", "mae"} and {"mse", "mae"} <= set(baseline)
+    assert trained["mse"] == trained["test"]["mse"] and trained["run_dir"] == str(out)
 
-    result = runner.invoke(app, ["evaluate", str(out), "--json"])
-    assert result.exit_code == 0, result.output
-    assert abs(json.loads(result.stdout)["test"]["mse"] - trained["test"]["mse"]) < 1e-6
+    evaluated = result_json(runner.invoke(app, ["evaluate", str(out), "--json"]))
+    assert abs(evaluated["mse"] - trained["mse"]) < 1e-6
 
     import pandas as pd
     from seqlab.data.registry import resolve

@@ -9,16 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import one_json as _json, result_json
 
 runner = CliRunner()
 AIRLINE = ["--data", "airline", "--features", "S", "--lookback", "24", "--horizon", "12", "--split", "0.6,0.2,0.2"]
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stdout  # one JSON object, nothing else on stdout
-    return json.loads(lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +24,17 @@ def etth1_raw(shared_data) -> pd.DataFrame:
 
 def test_train_evaluate_predict_json(tmp_path, shared_data):
     out = tmp_path / "run"
-    trained = _json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "gru", "--set", "model.hidden=16",
+    trained = result_json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "gru", "--set", "model.hidden=16",
                                         "--epochs", "2", "--out", str(out), "--json"]))
     assert {"mse", "mae", "original", "baselines", "val", "model"} <= set(trained)
     assert trained["model"] == "gru" and trained["epochs"] == 2 and trained["run_dir"] == str(out)
     assert {"naive", "mean", "seasonal-naive"} == set(trained["baselines"])
     assert {"mse", "mae", "mape", "smape", "mase"} <= set(trained["original"])
 
-    evaluated = _json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "test", "--json"]))
+    evaluated = result_json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "test", "--json"]))
     assert evaluated["mse"] == trained["mse"] and evaluated["mae"] == trained["mae"]
     assert evaluated["original"] == trained["original"] and evaluated["windows"] == trained["windows"] == 17
-    val = _json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "val", "--json"]))
+    val = result_json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "val", "--json"]))
     assert val["mse"] == trained["val"]["mse"]
 
     history = tmp_path / "history.csv"
@@ -54,7 +50,7 @@ def test_train_evaluate_predict_json(tmp_path, shared_data):
     assert [r["Passengers"] for r in listed["forecast"]] == pytest.approx(list(frame["Passengers"]), rel=1e-12)
     assert [p.name for p in pred.parent.iterdir()] == ["forecast.csv"]  # written atomically, no temp file left
 
-    table = runner.invoke(app, ["forecast", "predict", str(out), "--history", str(history), "--out", str(pred)])
+    table = runner.invoke(app, ["forecast", "predict", str(out), "--history", str(history), "--out", str(pred), "--overwrite"])
     assert table.exit_code == 0, table.output
     assert "1959-12-01" in table.stdout and "written" in table.stdout
 
@@ -62,13 +58,13 @@ def test_train_evaluate_predict_json(tmp_path, shared_data):
 def test_etth1_ett_split_reports_every_test_window(tmp_path):
     """ETTh1 by the ETT protocol (M, L=96, H=24): 2785 test windows, scored against the baselines."""
     out = tmp_path / "naive"
-    trained = _json(runner.invoke(app, ["forecast", "train", "--data", "etth1", "--features", "M", "--lookback", "96",
+    trained = result_json(runner.invoke(app, ["forecast", "train", "--data", "etth1", "--features", "M", "--lookback", "96",
                                         "--horizon", "24", "--model", "naive", "--split", "ett", "--out", str(out),
                                         "--json"]))
     windows = (14400 - (11520 - 96)) - 96 - 24 + 1
     assert trained["windows"] == windows and trained["mse"] == trained["baselines"]["naive"]["mse"]
     assert trained["val"]["windows"] == (11520 - (8640 - 96)) - 96 - 24 + 1
-    evaluated = _json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "test", "--json"]))
+    evaluated = result_json(runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "test", "--json"]))
     assert evaluated["windows"] == windows and evaluated["mse"] == trained["mse"]
     assert set(evaluated) >= {"mse", "mae", "original", "baselines"}
     table = runner.invoke(app, ["forecast", "evaluate", str(out)])
@@ -85,7 +81,7 @@ def test_auto_table_output_and_refusal_of_an_existing_run(tmp_path):
     assert f"chosen: {chosen}" in result.stdout
     again = runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "naive", "--out", str(out)])
     assert again.exit_code == 2 and "already exists" in again.output and "Traceback" not in again.output
-    replaced = _json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "naive", "--out", str(out),
+    replaced = result_json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "naive", "--out", str(out),
                                          "--overwrite", "--json"]))
     assert replaced["model"] == "naive" and "selection" not in replaced
 
@@ -165,7 +161,7 @@ def test_missing_policy_option_fixes_nan(tmp_path, etth1_raw):
     path = tmp_path / "slice.csv"
     frame.to_csv(path, index=False)
     for policy in ("ffill", "interpolate"):
-        result = _json(runner.invoke(app, ["forecast", "train", "--data", str(path), "--lookback", "24", "--horizon",
+        result = result_json(runner.invoke(app, ["forecast", "train", "--data", str(path), "--lookback", "24", "--horizon",
                                            "12", "--model", "naive", "--missing", policy, "--out",
                                            str(tmp_path / policy), "--json"]))
         assert np.isfinite(result["mse"])
@@ -175,7 +171,7 @@ def test_bad_run_dir_history_and_split_name(tmp_path, etth1_raw):
     result = runner.invoke(app, ["forecast", "evaluate", str(tmp_path), "--json"])
     assert result.exit_code == 2 and "not a seqlab run directory" in result.stderr
     out = tmp_path / "run"
-    _json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "naive", "--out", str(out), "--json"]))
+    result_json(runner.invoke(app, ["forecast", "train", *AIRLINE, "--model", "naive", "--out", str(out), "--json"]))
     result = runner.invoke(app, ["forecast", "evaluate", str(out), "--split", "validation"])
     assert result.exit_code == 2 and "split must be one of train, val, test, got 'validation'" in result.stderr
     history = tmp_path / "ett.csv"

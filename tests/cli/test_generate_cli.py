@@ -9,6 +9,7 @@ import torch
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 
@@ -22,22 +23,17 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
-    return json.loads(lines[0])
 
 
 def test_train_evaluate_sample(shared_data, tmp_path):
     data = tmp_path / "shakespeare.txt"
     data.write_text((shared_data / "text" / "tinyshakespeare.txt").read_text(encoding="utf-8")[:20_000], encoding="utf-8")
     out = tmp_path / "run"
-    trained = _json(runner.invoke(app, ["generate", "train", "--data", str(data), "--out", str(out), "--model", "gru",
+    trained = result_json(runner.invoke(app, ["generate", "train", "--data", str(data), "--out", str(out), "--model", "gru",
                                         "--epochs", "2", "--steps", "32", "--batch-size", "16", "--max-time", "120",
                                         "--set", "model.units=32", "--set", "model.num_layers=1", "--json"]))
     assert trained["model"] == "gru" and trained["level"] == "char" and trained["epochs"] == 2
-    evaluated = _json(runner.invoke(app, ["generate", "evaluate", str(out), "--json"]))
+    evaluated = result_json(runner.invoke(app, ["generate", "evaluate", str(out), "--json"]))
     assert set(evaluated) >= {"val_loss_nats", "bpc"}
     assert abs(evaluated["val_loss_nats"] - trained["val_loss_nats"]) < 1e-6
     assert evaluated["val_loss_nats"] < trained["baselines"]["unigram"]["val_loss_nats"]

@@ -10,16 +10,12 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 SPEAKERS, DIGITS, INDICES = ("jackson", "nicolas", "theo"), range(6), range(15)
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
-    return json.loads(lines[0])
 
 
 def _error(result, *words: str) -> str:
@@ -44,7 +40,7 @@ def recordings(shared_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(recordings, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli-run") / "run"
-    result = _json(runner.invoke(app, ["speech", "train", "--data", str(recordings), "--model", "conv1d", "--epochs",
+    result = result_json(runner.invoke(app, ["speech", "train", "--data", str(recordings), "--model", "conv1d", "--epochs",
                                        "6", "--set", "train.batch_size=16", "--set", "optimizer.lr=0.005", "--out",
                                        str(out), "--json"]))
     return out, result
@@ -57,7 +53,7 @@ def test_train_evaluate_predict(trained, recordings, tmp_path):
     test.mkdir()
     for f in sorted(recordings.glob("*_[0-4].wav")):
         (test / f.name).symlink_to(f.resolve())
-    evaluated = _json(runner.invoke(app, ["speech", "evaluate", str(out), "--data", str(test), "--json"]))
+    evaluated = result_json(runner.invoke(app, ["speech", "evaluate", str(out), "--data", str(test), "--json"]))
     assert evaluated["accuracy"] == result["accuracy"] > 0.5  # majority class: 1/6
     assert evaluated["files"] == 90
     table = runner.invoke(app, ["speech", "evaluate", str(out), "--data", str(test)])
@@ -84,13 +80,13 @@ def test_other_rates_stereo_and_pcm_formats_are_resampled_and_mixed(trained, rec
             sf.write(other / f.name, np.stack([up, up], axis=1), 16000, subtype="PCM_24")
         else:
             sf.write(other / f.name, resample_poly(wave, 441, 320), 11025, subtype="PCM_U8")
-    evaluated = _json(runner.invoke(app, ["speech", "evaluate", str(out), "--data", str(other), "--json"]))
+    evaluated = result_json(runner.invoke(app, ["speech", "evaluate", str(out), "--data", str(other), "--json"]))
     assert evaluated["files"] == 90 and evaluated["accuracy"] >= result["accuracy"] - 0.1
 
 
 def test_noise_option_reports_the_snr(trained):
     out, result = trained
-    noisy = _json(runner.invoke(app, ["speech", "evaluate", str(out), "--snr", "10", "--json"]))
+    noisy = result_json(runner.invoke(app, ["speech", "evaluate", str(out), "--snr", "10", "--json"]))
     assert noisy["snr_db"] == 10.0 and noisy["files"] == 90 and 0.0 <= noisy["accuracy"] <= 1.0
 
 

@@ -7,13 +7,11 @@ import json
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _csv(lines: list[str], path):
@@ -29,11 +27,11 @@ def test_train_evaluate_predict(shared_data, tmp_path):
                 tmp_path / "reviews.csv")
     dev = _csv((shared_data / "sst2" / "dev.tsv").read_text(encoding="utf-8").splitlines()[1:], tmp_path / "dev.csv")
     out = tmp_path / "run"
-    trained = _json(runner.invoke(app, ["text", "train", "--data", str(data), "--text-col", "review", "--label-col",
+    trained = result_json(runner.invoke(app, ["text", "train", "--data", str(data), "--text-col", "review", "--label-col",
                                         "sentiment", "--model", "cnn", "--epochs", "2", "--set", "model.embed_dim=16",
                                         "--out", str(out), "--json"]))
     assert trained["split"] == "val" and set(trained["per_class"]) == {"neg", "pos"}
-    evaluated = _json(runner.invoke(app, ["text", "evaluate", str(out), "--data", str(dev), "--json"]))
+    evaluated = result_json(runner.invoke(app, ["text", "evaluate", str(out), "--data", str(dev), "--json"]))
     assert {"accuracy", "macro_f1", "per_class", "confusion_matrix"} <= set(evaluated)
     assert evaluated["texts"] == 872 and evaluated["accuracy"] > 0.6  # majority class: 0.51
     texts = tmp_path / "new.txt"

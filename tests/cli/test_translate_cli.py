@@ -10,6 +10,7 @@ import torch
 from typer.testing import CliRunner
 
 from seqlab.cli.main import app
+from cli_json import result_json
 
 runner = CliRunner()
 PATTERN = re.compile(r"^(I'm|He's|She's|We're|You're|They're) ")
@@ -23,11 +24,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _json(result) -> dict:
-    assert result.exit_code == 0, result.output
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout  # --json prints one object and nothing else
-    return json.loads(lines[0])
 
 
 def _pairs(shared_data, path, n: int):
@@ -40,10 +36,10 @@ def test_train_evaluate_predict(shared_data, tmp_path):
     data = _pairs(shared_data, tmp_path / "pairs.tsv", 600)
     out = tmp_path / "run"
     # the contract's call (model auto), kept short with --epochs and a smaller decoder
-    trained = _json(runner.invoke(app, ["translate", "train", "--data", str(data), "--out", str(out), "--epochs", "2",
+    trained = result_json(runner.invoke(app, ["translate", "train", "--data", str(data), "--out", str(out), "--epochs", "2",
                                         "--set", "model.units=64", "--json"]))
     assert trained["model"] == "lstm+luong" and trained["beam"] in (1, 5) and "beam_selection" in trained
-    evaluated = _json(runner.invoke(app, ["translate", "evaluate", str(out), "--json"]))
+    evaluated = result_json(runner.invoke(app, ["translate", "evaluate", str(out), "--json"]))
     assert evaluated["bleu"] == trained["bleu"] and evaluated["sentences"] == trained["sentences"]
     text = runner.invoke(app, ["translate", "evaluate", str(out), "--beam", "1", "--heatmaps", str(tmp_path / "maps")])
     assert text.exit_code == 0 and "BLEU" in text.stdout and (tmp_path / "maps" / "attention_01.png").is_file()
@@ -60,7 +56,7 @@ def test_train_evaluate_predict(shared_data, tmp_path):
 
 def test_train_with_named_model_and_attention(shared_data, tmp_path):
     data = _pairs(shared_data, tmp_path / "pairs.tsv", 300)
-    trained = _json(runner.invoke(app, ["translate", "train", "--data", str(data), "--out", str(tmp_path / "run"),
+    trained = result_json(runner.invoke(app, ["translate", "train", "--data", str(data), "--out", str(tmp_path / "run"),
                                         "--model", "gru", "--attention", "bahdanau", "--beam", "2", "--epochs", "1",
                                         "--set", "model.units=16", "--set", "model.embed_dim=8", "--json"]))
     assert trained["model"] == "gru+bahdanau" and trained["beam"] == 2 and "beam_selection" not in trained

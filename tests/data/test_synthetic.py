@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from seqlab.data.images import read_idx
+from seqlab.data.images import permutation, pixel_mnist, read_idx
 from seqlab.data.synthetic import (
     SYNTHETIC_TASKS,
     adding_problem,
@@ -13,8 +13,6 @@ from seqlab.data.synthetic import (
     copy_memory_baseline_loss,
     make_splits,
     one_hot,
-    permutation,
-    pixel_mnist,
     split_seeds,
 )
 from seqlab.errors import ConfigError, ShapeError

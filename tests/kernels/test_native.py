@@ -165,7 +165,7 @@ def test_memory_kept_for_backward_is_linear_in_T(variant):
 
 
 def test_auto_prefers_torch_then_native_and_fused_raises_where_neither_runs(monkeypatch, caplog):
-    import seqlab.layers.recurrent as recurrent
+    import seqlab.layers.rnn as recurrent  # the loop: it calls torch's kernel and seqlab's
 
     paths = []
     for name in ("fused_rnn",):
@@ -191,7 +191,7 @@ def test_auto_prefers_torch_then_native_and_fused_raises_where_neither_runs(monk
     with pytest.raises(ConfigError, match=r"GRU: backend='fused' cannot run: torch has no kernel "
                                           r"for a layer-normalised GRU, and SEQLAB_NO_NATIVE is set"):
         GRU(H, layer_norm=True, backend="fused")(x)
-    with caplog.at_level(logging.INFO, logger="seqlab.layers.recurrent"):
+    with caplog.at_level(logging.INFO, logger="seqlab.layers.rnn"):
         auto = LSTM(H, layer_norm=True, return_sequences=True, input_size=D)
         auto(x), auto(x)
     messages = [r.getMessage() for r in caplog.records]

@@ -17,10 +17,12 @@ import torch.nn.functional as F
 from torch import nn
 
 import seqlab.layers.conv as conv
+import seqlab.layers.padding as padding
+import seqlab.layers.pooling as pooling
 from seqlab.errors import ConfigError, ShapeError
-from seqlab.layers.conv import (AveragePooling1D, AveragePooling2D, Conv1D, Conv2D,
-                                GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
-                                MaxPooling2D, SumPooling1D)
+from seqlab.layers.conv import Conv1D, Conv2D
+from seqlab.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalMaxPooling1D,
+                                   MaxPooling1D, MaxPooling2D, SumPooling1D)
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
@@ -363,5 +365,5 @@ def test_input_shorter_than_the_window_says_so(layer, shape):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(conv)
-    assert result.attempted >= 10 and result.failed == 0
+    results = [doctest.testmod(module) for module in (conv, pooling, padding)]
+    assert sum(r.attempted for r in results) >= 10 and not any(r.failed for r in results)

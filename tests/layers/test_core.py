@@ -14,7 +14,7 @@ from torch import nn
 import seqlab.layers.core as core
 from seqlab.errors import ConfigError, DataError, ShapeError
 from seqlab.layers import LSTM
-from seqlab.layers.conv import GlobalAveragePooling1D
+from seqlab.layers.pooling import GlobalAveragePooling1D
 from seqlab.layers.core import Dense, Dropout, Embedding, Flatten
 
 B, T, D = 3, 6, 4

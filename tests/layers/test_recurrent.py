@@ -147,7 +147,7 @@ def test_without_bias_both_paths_equal_torch_nn(kind):
 def test_auto_takes_the_faster_fused_path_for_standard_layers(monkeypatch):
     """torch's kernel for the plain LSTM and for prefix lengths; seqlab's for GRU and SimpleRNN
     on full-length batches (where bench/recurrent.py measures it faster)."""
-    import seqlab.layers.recurrent as recurrent
+    import seqlab.layers.rnn as recurrent  # the loop: it calls torch's kernel and seqlab's
 
     paths = []
     real_torch, real_native = recurrent.fused_rnn, recurrent.Recurrent.native_forward

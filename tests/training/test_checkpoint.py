@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import pickle
 import shutil
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -181,3 +184,126 @@ def test_json_encoding_keeps_non_finite_floats():
     text = json.dumps(to_json(state), allow_nan=False)  # strict JSON
     back = from_json(json.loads(text))
     assert back == {"best": float("inf"), "worse": -float("inf"), "betas": [0.9, 0.999], "lr": 0.5, "n": [1, None]}
+
+
+# --------------------------------------------------------------------------------------------
+# A checkpoint is one folder, replaced as a unit
+
+
+def test_a_save_cut_anywhere_leaves_one_complete_checkpoint(ett_scaled, tmp_path):
+    from seqlab.training.checkpoint import NEW_DIR, OLD_DIR, checkpoint_dir, load_last
+
+    _run(ett_scaled, tmp_path / "a", 2)
+    run_dir = tmp_path / "a"
+    # killed while writing the next one: a partial .checkpoints.new beside the complete checkpoints/
+    (run_dir / NEW_DIR).mkdir()
+    (run_dir / NEW_DIR / "last.safetensors").write_bytes(b"half a file")
+    assert checkpoint_dir(run_dir) == run_dir / "checkpoints"
+    assert load_last(run_dir, small_net(seed=3, dropout=0.2)).epochs_completed == 2
+    # killed between the two renames: only .checkpoints.old holds the checkpoint
+    os.replace(run_dir / "checkpoints", run_dir / OLD_DIR)
+    assert checkpoint_dir(run_dir) == run_dir / OLD_DIR
+    assert load_last(run_dir, small_net(seed=3, dropout=0.2)).epochs_completed == 2
+    # and resuming from there completes the run as if nothing had happened
+    whole, whole_history = _run(ett_scaled, tmp_path / "whole", 4)
+    resumed, history = _run(ett_scaled, run_dir, 4, resume=True)
+    _assert_same_run(whole, whole_history, resumed, history)
+    assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoints", "metrics.csv"]
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+        "best.safetensors", "last.json", "last.optimizer.safetensors", "last.safetensors"]
+
+
+CHILD = '''
+import json, sys, time
+import numpy as np, pandas as pd, torch
+from lightning.pytorch.callbacks import Callback
+sys.path.insert(0, sys.argv[3])
+from training._data import loader, small_net
+from seqlab.training import checkpoint
+from seqlab.training.config import OptimizerConfig, TrainConfig
+from seqlab.training.engine import fit
+
+torch.set_num_threads(1)
+frame = pd.read_csv(sys.argv[2], nrows=480)
+x = frame[["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL"]].to_numpy(dtype=np.float32)
+x = torch.tensor((x - x.mean(axis=0)) / x.std(axis=0))
+y = torch.tensor(frame[["OT"]].to_numpy(dtype=np.float32))
+y = (y - y.mean()) / y.std()
+
+write = checkpoint.write_synced
+def slow_write(path, data):  # checkpoint writes take long enough to be killed in
+    time.sleep(0.04)
+    write(path, data)
+checkpoint.write_synced = slow_write
+save = checkpoint.save_unit
+def announced(run_dir, files, keep=()):
+    epoch = json.loads(files["last.json"])["epoch"]
+    print(f"writing {epoch}", flush=True)
+    folder = save(run_dir, files, keep)
+    print(f"saved {epoch}", flush=True)
+    return folder
+checkpoint.save_unit = announced
+
+class Slow(Callback):
+    def on_train_batch_end(self, *args):
+        time.sleep(0.01)
+
+torch.manual_seed(123)
+net = small_net(seed=3, dropout=0.2)
+print("start", flush=True)
+fit(net, loss="mse", metrics=["mae"], optimizer=OptimizerConfig(lr=0.01),
+    train_loader=loader(x[:400], y[:400], shuffle=True), val_loader=loader(x[400:], y[400:]),
+    config=TrainConfig(epochs=int(sys.argv[4]), seed=11, accelerator="cpu"), run_dir=sys.argv[1],
+    callbacks=[Slow()])
+print("done", flush=True)
+'''
+
+
+def test_kill_9_at_random_moments_loses_no_finished_epoch(ett_scaled, tmp_path):
+    """kill -9 during training and during checkpoint writes; every resume continues from the last
+    checkpoint the child finished writing, and ends equal to an uninterrupted run."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from seqlab.training.checkpoint import checkpoint_dir, load_last
+
+    from ._data import DATA
+
+    epochs = 6
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    tests = Path(__file__).resolve().parents[1]
+    whole, whole_history = _run(ett_scaled, tmp_path / "whole", epochs)
+    rng = random.Random(16)
+    # (the line to wait for, the longest pause after it): in a checkpoint write, or in training
+    moments = [("writing 1", 0.15), ("writing 3", 0.15), ("saved 0", 0.2), ("saved 2", 0.2)]
+    for trial, (trigger, longest) in enumerate(moments):
+        run_dir = tmp_path / f"run{trial}"
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        child = subprocess.Popen([sys.executable, str(script), str(run_dir), str(DATA / "ett" / "ETTh1.csv"),
+                                  str(tests), str(epochs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=env)
+        lines = []
+        for line in child.stdout:
+            lines.append(line.strip())
+            if line.strip() in (trigger, "done"):
+                break
+        assert trigger in lines, (lines, child.stderr.read()[-2000:] if child.poll() is not None else "")
+        time.sleep(rng.uniform(0.0, longest))
+        child.send_signal(signal.SIGKILL)
+        rest, _ = child.communicate()
+        lines += rest.split()
+        saved = [int(l.split()[1]) for l in lines if l.startswith("saved")]
+        assert "done" not in lines, f"trial {trial}: the child finished before it was killed"
+        on_disk = load_last(run_dir, small_net(seed=3, dropout=0.2)).meta["epoch"]
+        # the last checkpoint written is there (or the next one, if the kill fell after its rename)
+        assert on_disk in (saved[-1], saved[-1] + 1), (trial, saved, on_disk)
+        assert checkpoint_dir(run_dir) is not None
+        resumed, history = _run(ett_scaled, run_dir, epochs, resume=True)
+        assert history.epoch == list(range(epochs))
+        for key, values in whole_history.history.items():
+            assert history.history[key] == pytest.approx(values, rel=1e-5), (trial, key)
+        for key, value in whole.state_dict().items():
+            torch.testing.assert_close(resumed.state_dict()[key], value, rtol=1e-5, atol=1e-6)

@@ -9,10 +9,10 @@ Integrated gradients (Sundararajan et al. 2017) from a baseline :math:`x'` to th
 
 approximated by a Gauss–Legendre sum over ``steps`` points. Saliency is :math:`|\partial F / \partial x_i|`
 at the input (Simonyan et al. 2014). F is the network's output ``target`` (a logit for classes,
-a predicted value for regression).
+a predicted value for regression; each task's choice is in :mod:`seqlab.analysis.targets`).
 
-- Float sequences (series, synthetic, pixel MNIST): the baseline is zeros, the training mean
-  of standardised series; attributions are (T, D), per step and feature.
+- Float sequences (series, spectrogram frames, synthetic, pixel MNIST): the baseline is zeros,
+  the training mean of standardised inputs; attributions are (T, D), per step and feature.
 - Attention: the weights of attention pooling, or a Transformer's last self-attention block.
 - Token ids: attributions are taken at the Embedding's output, from a baseline of
   padding-token vectors (zeros) at every step with the input's own mask kept (the ids still
@@ -23,84 +23,105 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, Saliency
 from torch import nn
 
+from seqlab.extras import require
 from seqlab.layers.attention import AttentionPooling, TransformerEncoder
 from seqlab.layers.core import Embedding
 
 
-def _outputs(net: nn.Module):
-    """The network's outputs (N, C), the last step's for per-step outputs; Captum picks the target column."""
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        y = net(x)
-        return y[:, -1] if y.dim() == 3 else y  # (N, C)
-    return forward
+def attribute(forward, x: torch.Tensor, fixed: tuple = (), embeddings: tuple | list = (), steps: int = 64) -> dict:
+    """IG and saliency of ``forward(x, *fixed)``, one scalar per example, for each input ``x[b]``.
 
-
-def integrated_gradients(net: nn.Module, x: torch.Tensor, target: torch.Tensor, steps: int = 64) -> dict:
-    """IG and saliency of output ``target[b]`` for each input ``x[b]``.
+    Args:
+        forward: maps the inputs ``x`` (and the ``fixed`` tensors, batch-first, held as they are)
+            to (B,) outputs: the network's output being explained, whatever the task.
+        x: (B, T, D) floats (attributed from zeros), or (B, T) token ids read by ``embeddings``.
+        fixed: batch-first tensors the network also reads (lengths, calendar marks, the chosen
+            class); Captum repeats them along the batch with the interpolated inputs.
+        embeddings: for token ids, the embedding layers that read them; attributions are taken at
+            their outputs, from zero vectors, and summed over each token's vectors.
+        steps: Gauss-Legendre points of the path integral.
 
     Returns:
         ``{"attributions": (B, T, D) or (B, T), "saliency": same shape, "output": F(x) (B,),
-        "baseline_output": F(x') (B,), "delta": sum of attributions - (F(x) - F(x')) (B,)}``
-        as numpy arrays; token inputs give (B, T).
+        "baseline_output": F(x') (B,), "delta": sum of attributions - (F(x) - F(x')) (B,)}``,
+        numpy arrays.
     """
-    net.eval()
-    forward = _outputs(net)
-    first = getattr(net, "layers", [None])[0]
+    fixed = tuple(fixed)
+    if embeddings:
+        return _token_attributions(forward, x, fixed, list(embeddings), steps)
+    x = x.float()
+    with torch.no_grad():
+        output, baseline_output = forward(x, *fixed), forward(torch.zeros_like(x), *fixed)  # (B,) each
+    captum = require("captum.attr", extra="explain")
+    ig = captum.IntegratedGradients(forward)
+    attributions, delta = ig.attribute(x, baselines=torch.zeros_like(x), additional_forward_args=fixed or None,
+                                       n_steps=steps, return_convergence_delta=True)  # (B, T, D)
+    saliency = captum.Saliency(forward).attribute(x.clone().requires_grad_(True), abs=True,
+                                                  additional_forward_args=fixed or None)
+    return _numpy(attributions, saliency, output, baseline_output, delta)
 
-    def pick(y: torch.Tensor) -> torch.Tensor:
-        return y.gather(1, target[:, None])[:, 0]  # (B,)
+
+def _token_attributions(forward, ids: torch.Tensor, fixed: tuple, embeddings: list[nn.Module], steps: int) -> dict:
+    """IG from zero vectors at the outputs of ``embeddings`` (the ids keep their mask: padding stays padding)."""
+    k = len(embeddings)
+
+    def from_vectors(*args):
+        vectors, inputs, rest = args[:k], args[k], args[k + 1:]
+        with _replaced_outputs(embeddings, vectors):
+            return forward(inputs, *rest)
 
     with torch.no_grad():
-        output = pick(forward(x))
-    if isinstance(first, Embedding):
-        def from_vectors(e: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-            with _replaced_output(first, e):  # the ids still give the mask: padding stays padding
-                return forward(ids)
-
-        with torch.no_grad():
-            embedded = first(x)  # (B, T, E)
-        attr, delta = IntegratedGradients(from_vectors).attribute(
-            embedded, baselines=torch.zeros_like(embedded), target=target, additional_forward_args=(x,),
-            n_steps=steps, return_convergence_delta=True)  # (B, T, E)
-        attributions = attr.sum(dim=-1)  # (B, T)
-        saliency = _token_saliency(first, x, lambda inputs: pick(forward(inputs)))
-        with torch.no_grad(), _replaced_output(first, torch.zeros_like(embedded)):
-            baseline_output = pick(forward(x))
-    else:
-        x = x.float().requires_grad_(True)
-        ig = IntegratedGradients(forward)
-        attributions, delta = ig.attribute(x, baselines=torch.zeros_like(x), target=target, n_steps=steps,
-                                           return_convergence_delta=True)  # (B, T, D)
-        saliency = Saliency(forward).attribute(x, target=target, abs=True)
-        with torch.no_grad():
-            baseline_output = pick(forward(torch.zeros_like(x)))
-    return {"attributions": attributions.detach().numpy(), "saliency": saliency.detach().numpy(),
-            "output": output.detach().numpy(), "baseline_output": baseline_output.numpy(), "delta": delta.detach().numpy()}
+        vectors = tuple(layer(ids) for layer in embeddings)  # each (B, T, E_k)
+        zeros = tuple(torch.zeros_like(v) for v in vectors)
+        output, baseline_output = from_vectors(*vectors, ids, *fixed), from_vectors(*zeros, ids, *fixed)
+    captum = require("captum.attr", extra="explain")
+    attr, delta = captum.IntegratedGradients(from_vectors).attribute(
+        vectors, baselines=zeros, additional_forward_args=(ids, *fixed), n_steps=steps,
+        return_convergence_delta=True)  # each (B, T, E_k)
+    attributions = sum(a.sum(dim=-1) for a in attr)  # (B, T)
+    probes = tuple(v.clone().requires_grad_(True) for v in vectors)
+    with torch.enable_grad():
+        from_vectors(*probes, ids, *fixed).sum().backward()
+    saliency = sum(p.grad.abs().sum(dim=-1) for p in probes)  # |dF/de_t| summed over each token's vectors, (B, T)
+    return _numpy(attributions, saliency, output, baseline_output, delta)
 
 
-class _replaced_output:
-    """Within the block, ``layer`` returns ``value`` (a forward hook), as Captum's layer methods do."""
+def _numpy(*tensors) -> dict:
+    keys = ("attributions", "saliency", "output", "baseline_output", "delta")
+    return {key: t.detach().float().numpy() for key, t in zip(keys, tensors)}
 
-    def __init__(self, layer: nn.Module, value: torch.Tensor) -> None:
-        self.layer, self.value = layer, value
+
+def integrated_gradients(net: nn.Module, x: torch.Tensor, target: torch.Tensor, steps: int = 64) -> dict:
+    """IG and saliency of output column ``target[b]`` of a ``Sequential`` for each input ``x[b]``
+    (the last step's outputs for per-step models); token ids are attributed at its Embedding."""
+    net.eval()
+
+    def forward(inputs: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+        y = net(inputs)
+        y = y[:, -1] if y.dim() == 3 else y  # (B, C)
+        return y.gather(1, chosen[:, None])[:, 0]  # (B,)
+
+    first = getattr(net, "layers", [None])[0]
+    embeddings = [first] if isinstance(first, Embedding) else []
+    return attribute(forward, x, (target,), embeddings, steps)
+
+
+class _replaced_outputs:
+    """Within the block, ``layers[k]`` returns ``values[k]`` (forward hooks), as Captum's layer methods do."""
+
+    def __init__(self, layers: list[nn.Module], values: tuple) -> None:
+        self.layers, self.values = layers, values
 
     def __enter__(self):
-        self.handle = self.layer.register_forward_hook(lambda module, inputs, output: self.value)
+        self.handles = [layer.register_forward_hook(lambda module, inputs, output, v=value: v)
+                        for layer, value in zip(self.layers, self.values)]
         return self
 
     def __exit__(self, *exc) -> None:
-        self.handle.remove()
-
-
-def _token_saliency(embedding: Embedding, x: torch.Tensor, forward) -> torch.Tensor:
-    """|dF/de_t| summed over each token's vector e_t: (B, T)."""
-    e = embedding(x).detach().requires_grad_(True)  # (B, T, E)
-    with torch.enable_grad(), _replaced_output(embedding, e):
-        forward(x).sum().backward()
-    return e.grad.abs().sum(dim=-1)
+        for handle in self.handles:
+            handle.remove()
 
 
 def attention_weights(net: nn.Module, x: torch.Tensor) -> np.ndarray | None:

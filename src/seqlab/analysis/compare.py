@@ -34,6 +34,7 @@ import yaml
 from pydantic import Field
 
 from seqlab.analysis import measure
+from seqlab.analysis.targets import refuse_task_config
 from seqlab.configbase import Strict, read_yaml_mapping
 from seqlab.data.text import Vocabulary
 from seqlab.errors import ConfigError, describe_validation
@@ -78,6 +79,9 @@ def load_compare_config(path: str | Path, overrides: list[str] = ()) -> tuple[Co
     """Read a comparison config and apply ``key=value`` overrides; returns it and its folder."""
     path = Path(path)
     raw = read_yaml_mapping(path, "data, models, seeds, units, optimizer, train")
+    refuse_task_config(path, raw, "`seqlab compare` trains architectures from a comparison config, or ranks "
+                       "finished runs", "train one run per model with `{command} --config {config} --model NAME "
+                       "--out runs/NAME`, then rank them with `seqlab compare runs/NAME ...`")
     for item in overrides:
         apply_override(raw, item, str(path))
     return parse_compare_config(raw, str(path)), path.resolve().parent
@@ -298,7 +302,8 @@ def _write(out: Path, config: CompareConfig, result: dict, prepared: Prepared, f
 
 def compare_runs(run_dirs: list[str | Path]) -> dict:
     """A leaderboard of finished runs of ``seqlab train`` (one seed each), each scored again on
-    its own rebuilt test split. The runs must be of one task: the same ``data`` section, loss
+    its own rebuilt test split; runs of the task commands go to
+    :func:`seqlab.analysis.task_compare.compare_task_runs`. The runs must be of one task: the same ``data`` section, loss
     and test data (a split or vocabulary that depends on the seed makes the test data differ).
 
     Raises:
@@ -308,9 +313,14 @@ def compare_runs(run_dirs: list[str | Path]) -> dict:
     from seqlab.models import load_model
     from seqlab.tasks.config import load_config
     from seqlab.analysis.outputs import trained_run_dir
+    from seqlab.analysis.targets import run_kind
 
     if len(run_dirs) < 2:
         raise ConfigError("compare: give one comparison config, or two or more run directories")
+    if any(run_kind(trained_run_dir(d)) not in runs.STATE_KEYS for d in run_dirs):
+        from seqlab.analysis.task_compare import compare_task_runs
+
+        return compare_task_runs(run_dirs)
     loaded = []
     for run_dir in map(trained_run_dir, run_dirs):
         config, base = load_config(run_dir / CONFIG_FILE)

@@ -41,10 +41,12 @@ def sequence_layer(net: nn.Module) -> nn.Module:
     for layer in getattr(net, "layers", net.modules()):
         if isinstance(layer, SEQUENCE_LAYERS):
             return layer
-    from seqlab.errors import ConfigError
+    from seqlab.analysis.targets import AnalysisNotApplicable
 
-    raise ConfigError("gradient flow needs a recurrent, TCN, Transformer or Conv1D layer; "
-                      f"the model has {', '.join(type(m).__name__ for m in getattr(net, 'layers', []))}")
+    layers = getattr(net, "layers", None)
+    has = ", ".join(type(m).__name__ for m in layers) if layers is not None else f"a {type(net).__name__} without one"
+    raise AnalysisNotApplicable(f"gradient flow needs a recurrent, TCN, Transformer or Conv1D layer; the model has "
+                                f"{has}")
 
 
 @contextlib.contextmanager
@@ -99,19 +101,29 @@ def step_gradient_norms(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: 
         ``{"layer", "norms": [g at distance D-1, ..., g at distance 0], "distance": [D-1, ..., 0],
         "first", "last", "ratio": first / last, "vanishing", "exploding"}``.
     """
+    loss_fn = get_loss(loss, from_logits=from_logits)
+    return loss_gradient_norms(net, lambda: loss_fn(net(x), y), lambda T: _lengths(net, x, T))
+
+
+def loss_gradient_norms(net: nn.Module, compute_loss, lengths=None) -> dict:
+    """As :func:`step_gradient_norms`, for any network and loss: ``compute_loss()`` runs the
+    forward pass and returns the scalar loss; ``lengths(T)`` gives each sequence's real steps
+    (None: all T steps are real). See :func:`step_gradient_norms` for what is returned."""
     layer = sequence_layer(net)
     was_training = net.training
     net.eval()
     try:
         with torch.enable_grad(), capture_steps(layer) as seen:
             net.zero_grad(set_to_none=True)
-            get_loss(loss, from_logits=from_logits)(net(x), y).backward()
+            compute_loss().backward()
             grad = seen["grad"]()  # (B, T, C)
         per_step = grad.norm(dim=-1).double().cpu().numpy()  # (B, T)
     finally:
         net.zero_grad(set_to_none=True)
         net.train(was_training)
-    return {"layer": layer.label, **flags(by_distance(per_step, _lengths(net, x, per_step.shape[1])))}
+    B, T = per_step.shape
+    real = np.full(B, T) if lengths is None else np.minimum(np.asarray(lengths(T)), T)
+    return {"layer": layer.label, **flags(by_distance(per_step, real))}
 
 
 def _lengths(net: nn.Module, x: torch.Tensor, T: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 training and after it, with the gradient-norm history of training with and without clipping.
 
 The source is a comparison config (every architecture it names, first seed), a single-run
-config (its ``model``), or a run directory (its trained model, on its validation split: no
+config (its ``model``), or a run directory of any task (its trained model, on its validation
+split or, for the task commands' runs, on held-out examples with the task's own loss: no
 training, so no histories). Every norm is taken on one fixed validation batch.
 See :mod:`seqlab.analysis.gradient_flow` for the definitions and the vanishing/exploding flags.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 from lightning.pytorch.callbacks import Callback
 
 from seqlab.analysis.compare import load_compare_config, prepare_comparison, run_config
 from seqlab.analysis.outputs import read_yaml, trained_run_dir
-from seqlab.analysis.gradient_flow import spectral_radii, step_gradient_norms
+from seqlab.analysis.gradient_flow import loss_gradient_norms, spectral_radii, step_gradient_norms
+from seqlab.analysis.targets import AnalysisNotApplicable, load_target, refuse_task_config, run_kind
 from seqlab.models import Sequential, load_model
 from seqlab.models.spec import layers_from_spec
 from seqlab.models.zoo import architecture_spec
@@ -59,6 +62,9 @@ def analyze_gradients(source: str | Path, overrides: list[str] = (), batch: int 
     if source.is_dir():
         return _from_run_dir(source, batch)
     raw = read_yaml(source)
+    refuse_task_config(source, raw, "`seqlab analyze gradients` traces training from `seqlab train` and comparison "
+                       "configs", "train it with `{command} --config {config} --out RUN`, then `seqlab analyze "
+                       "gradients RUN` traces the trained model on held-out examples")
     if "model" in raw:
         config, base = load_config(source, list(overrides))
         config = runs.with_absolute_paths(config, base)
@@ -108,7 +114,11 @@ def train_and_trace(config: RunConfig, prepared: Prepared, batch: int) -> dict:
 
 
 def _from_run_dir(run_dir: Path, batch: int) -> dict:
+    """The trained model's flow on a held-out batch: the validation split of a ``seqlab train`` run,
+    the held-out examples of any other task's run (its adapter's, with the task's own loss)."""
     run_dir = trained_run_dir(run_dir)
+    if run_kind(run_dir) not in runs.STATE_KEYS:
+        return _from_task_run(run_dir, batch)
     config, base = load_config(run_dir / CONFIG_FILE)
     prepared = runs.prepare(config, base)
     model = load_model(run_dir)
@@ -118,6 +128,22 @@ def _from_run_dir(run_dir: Path, batch: int) -> dict:
               "spectral_radius": {"trained": spectral_radii(model)},
               "vanishing": flow["vanishing"], "exploding": flow["exploding"]}
     return _summary(str(run_dir), config, [result], batch)
+
+
+def _from_task_run(run_dir: Path, batch: int) -> dict:
+    target = load_target(run_dir)
+    ex = target.examples("test", batch)
+    if ex.y is None:
+        raise AnalysisNotApplicable(f"{run_dir}: its held-out examples have no truth to take the loss against")
+    lengths = np.asarray(ex.lengths)
+    flow = loss_gradient_norms(target.net, lambda: target.loss(ex),
+                               lambda T: lengths if lengths.max() == T else np.full(len(lengths), T))
+    result = {"model": run_dir.name, "layer": flow["layer"], "trained": flow,
+              "spectral_radius": {"trained": spectral_radii(target.net)},
+              "vanishing": flow["vanishing"], "exploding": flow["exploding"]}
+    return {"source": str(run_dir), "task": target.task, "batch": len(ex), "models": [result],
+            "vanishing": [run_dir.name] if result["vanishing"] else [],
+            "exploding": [run_dir.name] if result["exploding"] else []}
 
 
 def _summary(source: str, config: RunConfig, results: list[dict], batch: int) -> dict:

@@ -1,7 +1,8 @@
 """Where the analysis commands' inputs come from and where their results go.
 
 ``receptive_field_of`` reads a model from a config or a run directory; ``write_analysis`` writes
-a result as ``<kind>.json`` and ``report.html`` into a folder, both at once or neither.
+a result as ``<kind>.json``, ``report.html`` and ``figures/*.png`` into a folder, all at once or
+none; ``write_run_report`` writes the report of one run of any task.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from seqlab.errors import ConfigError, RunDirError
 from seqlab.models import load_model
 from seqlab.models.io import write_json
 from seqlab.tasks.config import load_config
-from seqlab.tasks.rundir import existing_run_dir, staged_run
+from seqlab.tasks.rundir import check_out, staged_run
+from seqlab.tasks.runfiles import existing_run_dir
+
+METRICS_FILE = "metrics.json"
 
 
 def read_yaml(path: Path) -> dict:
@@ -59,45 +63,50 @@ def input_channels(data) -> int:
 
 
 def write_analysis(out: str | Path, kind: str, result: dict, overwrite: bool = False) -> Path:
-    """``out/<kind>.json`` and ``out/report.html`` (the report of ``kind``), written together."""
+    """``out/<kind>.json``, ``out/report.html`` (the report of ``kind``) and its figures as
+    ``out/figures/figure_NN.png``, written together: a folder beside ``out`` renamed into place.
+
+    An existing ``out`` is replaced only with ``overwrite``, and only when seqlab wrote it (the
+    manifest :func:`seqlab.tasks.rundir.staged_run` leaves in every folder it writes); any other
+    folder is refused.
+    """
     from seqlab.analysis import reports
 
     out = Path(out)
-    _check_folder(out, overwrite)
+    check_out(out, overwrite, resume_hint=False)
+    report = getattr(reports, f"{kind}_report")(result)
     with staged_run(out) as work:
         write_json(work / f"{kind}.json", result)
-        getattr(reports, f"{kind}_report")(result).write(work / "report.html")
+        report.write(work / "report.html")
+        for i, png in enumerate(report.images, 1):
+            path = work / "figures" / f"figure_{i:02d}.png"
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(png)  # inside the staging folder: renaming the whole folder is the atomic step
     return out
 
 
-def _check_folder(out: Path, overwrite: bool) -> None:
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ConfigError(f"{out}: already exists; pass --overwrite to replace it")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / "report.html").is_file():
-        raise ConfigError(f"{out}: --overwrite replaces analysis folders only (with a report.html); "
-                          "choose another --out")
-
-
-
 def write_run_report(run_dir: str | Path, out: str | Path | None = None, examples: int = 3) -> Path:
-    """``report.html`` of one run (in the run directory unless ``out`` says where): its test
-    metrics and baselines, training curves, gradient flow and the attributions of the first
-    ``examples`` test inputs."""
+    """``report.html`` of one run of any task (in the run directory unless ``out`` says where): its
+    scores beside its baselines, training curves, gradient flow and the attributions of
+    ``examples`` held-out inputs. A section that has no meaning for the run says why instead."""
     from seqlab.analysis.explain import explain
     from seqlab.analysis.gradients import analyze_gradients
     from seqlab.analysis.reports import run_report
+    from seqlab.analysis.run_summary import run_metrics, training_curves
+    from seqlab.analysis.targets import AnalysisNotApplicable, load_target
     from seqlab.models.io import read_json
-    from seqlab.tasks import runs
 
     run_dir = trained_run_dir(run_dir)
-    metrics_file = run_dir / runs.METRICS_FILE
-    metrics = read_json(metrics_file) if metrics_file.is_file() else runs.evaluate(run_dir)
-    metrics.setdefault("run_dir", str(run_dir))
+    metrics_file = run_dir / METRICS_FILE
+    raw = read_json(metrics_file) if metrics_file.is_file() else load_target(run_dir).evaluate()
+    notes = {}
     try:
         gradients = analyze_gradients(run_dir)
-    except ConfigError:  # no sequence layer (a 2-D CNN, an MLP): no gradient flow through time
-        gradients = None
-    report = run_report(metrics, gradients, explain(run_dir, "test", examples=examples))
+    except ConfigError as exc:  # no sequence layer (a 2-D CNN, an MLP, a linear model) or no network
+        gradients, notes["gradients"] = None, f"No gradient flow through time: {exc}"
+    try:
+        explanation = explain(run_dir, "test", examples=examples)
+    except AnalysisNotApplicable as exc:
+        explanation, notes["attributions"] = None, f"No attributions: {exc}"
+    report = run_report(str(run_dir), run_metrics(raw), training_curves(run_dir, raw), gradients, explanation, notes)
     return report.write(Path(out) if out is not None else run_dir / "report.html")

@@ -40,10 +40,11 @@ from torch import nn
 from seqlab.errors import ConfigError
 from seqlab.layers import LAYERS
 from seqlab.layers.attention import AttentionPooling
-from seqlab.layers.conv import Conv, GlobalPooling1D, Pooling
+from seqlab.layers.conv import Conv
 from seqlab.layers.core import Dense, Dropout, Embedding, Flatten
 from seqlab.layers.decomposition import MovingAverage
 from seqlab.layers.normalization import RevIN
+from seqlab.layers.pooling import GlobalPooling1D, Pooling
 from seqlab.layers.recurrent import Recurrent
 from seqlab.layers.tcn import TCN, TemporalBlock
 from seqlab.models.spec import layers_from_spec
@@ -140,10 +141,8 @@ def _windows(layer: nn.Module, i: int, rank: int) -> tuple[list[Window], str | N
     if isinstance(layer, (Conv, Pooling)) and layer.rank != rank:
         raise ConfigError(f"{_label(layer, i)}: a {layer.rank}-D layer in a {rank}-D stack; "
                           "the receptive field needs one kind of spatial axes")
-    if isinstance(layer, Conv):
-        return [("", layer._kernel, layer._strides, layer._dilation)], None
-    if isinstance(layer, Pooling):
-        return [("", layer._pool, layer._strides, one)], None
+    if isinstance(layer, (Conv, Pooling)):
+        return [("", *layer.window())], None
     if isinstance(layer, MovingAverage):
         return [("", (layer.kernel_size,), one, one)], None
     if isinstance(layer, TemporalBlock):

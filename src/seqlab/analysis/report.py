@@ -25,11 +25,9 @@ Example:
 from __future__ import annotations
 
 import base64
-import hashlib
 import html as _html
 import io
 import json
-import numbers
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,89 +37,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from seqlab.errors import ConfigError, DataError, ShapeError
+from seqlab.analysis.page_style import ANNOTATE_MAX, SCRIPT, CSP, STYLE, esc, format_value, annotated, is_number, json_default
 from seqlab.jsonsafe import json_safe
 from seqlab.models.io import atomic_write_text
-
-#: Shown in a table cell whose value is None.
-MISSING = "—"
-
-# After load: how many <img> there are and how many decoded (complete, with a natural width).
-_SCRIPT = (
-    'window.addEventListener("load", function () {'
-    " var imgs = Array.prototype.slice.call(document.images);"
-    " var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;"
-    ' document.body.setAttribute("data-images", String(imgs.length));'
-    ' document.body.setAttribute("data-images-ok", String(ok));'
-    " });"
-)
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
-# Nothing may be fetched; only our own script (by hash), inline style and data: images run.
-_CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-    f"script-src 'sha256-{_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'"
-)
-
-_STYLE = """
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-       sans-serif; color: #1f2328; background: #ffffff; line-height: 1.5;
-       max-width: 1100px; margin: 0 auto; padding: 24px 32px 64px; }
-h1 { font-size: 1.9em; border-bottom: 2px solid #d0d7de; padding-bottom: .25em; }
-h2 { font-size: 1.4em; border-bottom: 1px solid #d8dee4; padding-bottom: .2em; margin-top: 1.8em; }
-h3, h4, h5, h6 { margin-top: 1.4em; }
-table { border-collapse: collapse; margin: 1em 0; font-size: .95em; }
-caption { caption-side: top; text-align: left; font-weight: 600; padding: .3em 0; }
-th, td { border: 1px solid #d0d7de; padding: .35em .75em; text-align: left; vertical-align: top; }
-th { background: #f6f8fa; font-weight: 600; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.leaderboard tbody tr:first-child { background: #fff8c5; font-weight: 600; }
-figure { margin: 1.2em 0; }
-figure img { max-width: 100%; height: auto; display: block; }
-figcaption { color: #57606a; font-size: .9em; margin-top: .4em; }
-.tokens { line-height: 2.1; padding: .6em .8em; border: 1px solid #d0d7de; border-radius: 6px; }
-.tok { padding: .1em .15em; border-radius: 3px; white-space: pre-wrap; }
-details { margin: 1em 0; }
-summary { cursor: pointer; color: #0969da; }
-pre { background: #f6f8fa; padding: 1em; overflow-x: auto; border-radius: 6px; font-size: .85em; }
-"""
-
-
-def _esc(text: Any) -> str:
-    """``str(text)`` HTML-escaped, quotes included (safe in text and in attribute values)."""
-    return _html.escape(str(text), quote=True)
-
-
-def format_value(value: Any) -> str:
-    """A table cell as text: floats to 4 significant digits, None as a dash, the rest as str.
-
-    Example:
-        >>> [format_value(v) for v in (None, 3, 2.0, 0.000123456, 123456.7, float("nan"), "a")]
-        ['—', '3', '2', '0.0001235', '1.235e+05', 'nan', 'a']
-    """
-    if value is None:
-        return MISSING
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return format(float(value), ".4g")
-    return str(value)
-
-
-def _is_number(value: Any) -> bool:
-    return value is None or (
-        isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    )
-
-
-def _json_default(obj: Any) -> Any:
-    """numpy arrays and scalars as plain lists and numbers; anything else as its str."""
-    if hasattr(obj, "tolist"):
-        return json_safe(obj.tolist())  # NaN inside an array becomes null too
-    return str(obj)
-
 
 class Report:
     """One HTML page built block by block, in the order the methods are called.
@@ -143,17 +61,18 @@ class Report:
     def __init__(self, title: str) -> None:
         self.title = title
         self._blocks: list[str] = []
+        self.images: list[bytes] = []  # every figure's PNG, in order (analysis folders save them as files)
         self._leaderboards = 0  # the first leaderboard table gets id="leaderboard", later ones -2, -3
 
     def heading(self, text: str, level: int = 2) -> None:
         """A section heading ``<h{level}>``; level 1 is the page title's, so use 2 to 6."""
         if not isinstance(level, int) or not 1 <= level <= 6:
             raise ConfigError(f"heading level must be an integer from 1 to 6, got {level!r}")
-        self._blocks.append(f"<h{level}>{_esc(text)}</h{level}>")
+        self._blocks.append(f"<h{level}>{esc(text)}</h{level}>")
 
     def paragraph(self, text: str) -> None:
         """A paragraph of plain (escaped) text."""
-        self._blocks.append(f"<p>{_esc(text)}</p>")
+        self._blocks.append(f"<p>{esc(text)}</p>")
 
     def table(
         self,
@@ -161,6 +80,7 @@ class Report:
         rows: list[list],
         caption: str | None = None,
         css_class: str = "table",
+        ident: str | None = None,
     ) -> None:
         """A table with a header row; numbers are right-aligned and formatted by ``format_value``.
 
@@ -170,6 +90,7 @@ class Report:
             caption: text above the table.
             css_class: the table's class; ``"leaderboard"`` also gives it ``id="leaderboard"``
                 (``leaderboard-2``, ... for later ones) and highlights the first row.
+            ident: the table's ``id`` (any other table's; a page should not repeat one).
 
         Example:
             >>> r = Report("t")
@@ -184,21 +105,24 @@ class Report:
                     f"table row {i} has {len(row)} cells but there are {len(columns)} columns "
                     f"({', '.join(map(str, columns))})"
                 )
-        ident = ""
         if css_class == "leaderboard":
             self._leaderboards += 1
             n = self._leaderboards
             ident = f' id="leaderboard{"" if n == 1 else f"-{n}"}"'
-        out = [f'<table class="{_esc(css_class)}"{ident}>']
+        elif ident is not None:
+            ident = f' id="{esc(ident)}"'
+        else:
+            ident = ""
+        out = [f'<table class="{esc(css_class)}"{ident}>']
         if caption is not None:
-            out.append(f"<caption>{_esc(caption)}</caption>")
-        out.append("<thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in columns) + "</tr></thead>")
+            out.append(f"<caption>{esc(caption)}</caption>")
+        out.append("<thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in columns) + "</tr></thead>")
         out.append("<tbody>")
         for row in rows:
             cells = (
-                f'<td class="num">{_esc(format_value(v))}</td>'
-                if _is_number(v)
-                else f"<td>{_esc(format_value(v))}</td>"
+                f'<td class="num">{esc(format_value(v))}</td>'
+                if is_number(v)
+                else f"<td>{esc(format_value(v))}</td>"
                 for v in row
             )
             out.append("<tr>" + "".join(cells) + "</tr>")
@@ -228,11 +152,12 @@ class Report:
             if pyplot is not None:
                 pyplot.close(fig)
             fig.clear()
+        self.images.append(buf.getvalue())
         data = base64.b64encode(buf.getvalue()).decode("ascii")
-        alt = _esc(caption if caption is not None else f"figure {self._count_images() + 1}")
+        alt = esc(caption if caption is not None else f"figure {self._count_images() + 1}")
         out = [f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">']
         if caption is not None:
-            out.append(f"<figcaption>{_esc(caption)}</figcaption>")
+            out.append(f"<figcaption>{esc(caption)}</figcaption>")
         out.append("</figure>")
         self._blocks.append("".join(out))
 
@@ -281,8 +206,18 @@ class Report:
         ylabels: Sequence[str] | None = None,
         title: str,
         caption: str | None = None,
+        diverging: bool = False,
+        xlabel: str | None = None,
+        ylabel: str | None = None,
+        limits: tuple[float, float] | None = None,
     ) -> None:
-        """A (rows, columns) matrix as coloured cells with a colour bar; small ones show values.
+        """A (rows, columns) matrix as coloured cells with a colour bar.
+
+        Each cell shows its value only while the cells are few enough to hold one (at most
+        ``ANNOTATE_MAX`` rows and columns); larger matrices are colour alone, never numbers
+        printed over each other. ``diverging`` centres a red-blue scale on zero, for signed
+        values such as attributions (red positive, blue negative); ``limits`` fixes the ends of
+        the scale (0 and 1 for attention weights).
 
         Example:
             >>> r = Report("h")
@@ -298,28 +233,41 @@ class Report:
         for name, labels, n in (("xlabels", xlabels, cols), ("ylabels", ylabels, rows)):
             if labels is not None and len(labels) != n:
                 raise ShapeError(f"heatmap {title!r}: {len(labels)} {name} for {n} {name[0]} cells")
-        fig = Figure(figsize=(min(2.5 + 0.5 * cols, 11), min(2 + 0.4 * rows, 10)))
+        fig = Figure(figsize=(min(3.0 + 0.5 * cols, 11), min(2 + 0.4 * rows, 10) if rows > 1 else 2.2))
         ax = fig.add_subplot()
-        im = ax.imshow(m, aspect="auto", cmap="viridis", interpolation="nearest")
+        if diverging:
+            top = float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 1.0
+            top = top if top > 0 else 1.0
+            im = ax.imshow(m, aspect="auto", cmap="RdBu_r", vmin=-top, vmax=top, interpolation="nearest")
+        else:
+            low, high = limits if limits is not None else (None, None)
+            im = ax.imshow(m, aspect="auto", cmap="viridis", vmin=low, vmax=high, interpolation="nearest")
         fig.colorbar(im, ax=ax)
         if xlabels is not None:
             ax.set_xticks(range(cols), [str(s) for s in xlabels], rotation=45, ha="right")
         if ylabels is not None:
             ax.set_yticks(range(rows), [str(s) for s in ylabels])
-        if rows * cols <= 144:  # 12 x 12: the numbers still fit in their cells
+        if annotated(rows, cols):
             mid = np.nanmean(m) if np.isfinite(m).any() else 0.0
+            if limits is not None:
+                mid = (limits[0] + limits[1]) / 2
             for (i, j), v in np.ndenumerate(m):
+                dark = abs(v) > 0.6 * top if diverging else v <= mid
                 ax.text(j, i, format(v, ".2g"), ha="center", va="center", fontsize=8,
-                        color="black" if v > mid else "white")
+                        color="white" if dark else "black")
+        if xlabel is not None:
+            ax.set_xlabel(xlabel)
+        if ylabel is not None:
+            ax.set_ylabel(ylabel)
         ax.set_title(title)
         fig.tight_layout()
         self.figure(fig, caption=caption)
 
-    def tokens(self, tokens: list[str], weights: list[float], caption: str | None = None) -> None:
+    def tokens(self, tokens: list[str], weights: list[float], caption: str | None = None, sep: str = " ") -> None:
         """Text with each token highlighted by its weight: red positive, blue negative.
 
         Opacity is ``|w| / max|w|`` (all transparent when every weight is 0); hovering a token
-        shows its weight.
+        shows its weight. ``sep`` goes between tokens (``""`` for characters).
 
         Example:
             >>> r = Report("t")
@@ -343,11 +291,11 @@ class Report:
             ink = "; color: #fff" if alpha > 0.6 else ""  # dark text is unreadable on strong colour
             spans.append(
                 f'<span class="tok" style="background-color: rgba({rgb}, {alpha:.3f}){ink}" '
-                f'title="{_esc(format(v, "+.4g"))}">{_esc(tok)}</span>'
+                f'title="{esc(format(v, "+.4g"))}">{esc(tok)}</span>'
             )
-        out = [f'<figure><div class="tokens">{" ".join(spans)}</div>']
+        out = [f'<figure><div class="tokens">{esc(sep).join(spans)}</div>']
         if caption is not None:
-            out.append(f"<figcaption>{_esc(caption)}</figcaption>")
+            out.append(f"<figcaption>{esc(caption)}</figcaption>")
         out.append("</figure>")
         self._blocks.append("".join(out))
 
@@ -360,10 +308,10 @@ class Report:
             >>> '"tag": "&lt;x&gt;"' in r.html(), '"loss": null' in r.html()
             (True, True)
         """
-        text = json.dumps(json_safe(obj), indent=2, ensure_ascii=False, default=_json_default)
+        text = json.dumps(json_safe(obj), indent=2, ensure_ascii=False, default=json_default)
         # element text: escaping < > & is enough, and the quotes stay readable in the source
         self._blocks.append(
-            f"<details><summary>{_esc(summary)}</summary><pre>{_html.escape(text, quote=False)}</pre></details>"
+            f"<details><summary>{esc(summary)}</summary><pre>{_html.escape(text, quote=False)}</pre></details>"
         )
 
     def _count_images(self) -> int:
@@ -375,11 +323,11 @@ class Report:
         return (
             "<!doctype html>\n"
             '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_esc(self.title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
-            f"<body>\n<h1>{_esc(self.title)}</h1>\n<main>\n{body}\n</main>\n"
-            f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+            f"<title>{esc(self.title)}</title>\n<style>{STYLE}</style>\n</head>\n"
+            f"<body>\n<h1>{esc(self.title)}</h1>\n<main>\n{body}\n</main>\n"
+            f"<script>{SCRIPT}</script>\n</body>\n</html>\n"
         )
 
     def write(self, path: str | Path) -> Path:

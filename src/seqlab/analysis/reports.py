@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from seqlab.analysis.compare import by_name
+from seqlab.analysis.attribution_plots import series_attribution
 from seqlab.analysis.report import Report
 
 
@@ -67,7 +67,7 @@ def gradients_report(result: dict) -> Report:
 
 
 def add_gradients(report: Report, result: dict) -> None:
-    report.paragraph(f"Source: {result['source']}. Norms of dL/dh_t, averaged over a validation batch of "
+    report.paragraph(f"Source: {result['source']}. Norms of dL/dh_t, averaged over a held-out batch of "
                      f"{result['batch']}; vanishing when the first step's norm is below 1e-3 of the last step's.")
     report.heading("Flags")
     rows = []
@@ -101,8 +101,8 @@ def add_gradients(report: Report, result: dict) -> None:
 
 
 def explain_report(result: dict) -> Report:
-    """Attributions per example (highlighted tokens, or step x feature heatmaps), attention,
-    permutation importance and the surrogate's rules and fidelity."""
+    """Attributions per example (highlighted tokens, a line over time for one feature, a step x
+    feature heatmap for several), attention, and the run-level importance and surrogate."""
     report = Report(f"Why {result['run_dir']} predicts what it does")
     add_explanation(report, result)
     report.json_block(result)
@@ -110,36 +110,76 @@ def explain_report(result: dict) -> Report:
 
 
 def add_explanation(report: Report, result: dict) -> None:
-    report.paragraph(f"Inputs: {result['input']}. Attributions explain {result['target_note']}; integrated "
-                     "gradients from a zero baseline (padding vectors for text) sum to the output difference.")
+    tokens = any("tokens" in e for e in result["examples"])
+    baseline = ("zero vectors in place of each token's embedding (padding keeps its mask)" if tokens
+                else "a zero input (the training mean of the standardised inputs)")
+    report.paragraph(f"Inputs: {result['input']}. Attributions explain {result['target_note']}: integrated "
+                     f"gradients from {baseline}, which add up to the output's difference from the baseline's.")
+    names = result["feature_names"]
     for e in result["examples"]:
-        label = f" ({e['label']})" if e.get("label") is not None else ""
-        report.heading(f"Example {e['index']}: prediction {_short(e['prediction'])}{label}", level=3)
+        label = f" ({e['label']})" if e.get("label") is not None and e.get("label") != e.get("prediction") else ""
+        where = f" — {e['name']}" if e.get("name") else ""
+        report.heading(f"Example {e['index']}{where}: prediction {_short(e['prediction'])}{label}", level=3)
+        facts = [f"{k} {_short(e[k])}" for k in ("actual", "reference", "probability", "run_score") if k in e]
         report.paragraph(f"sum of attributions {sum(flat_values(e['attributions'])):.4g}; F(x) - F(baseline) "
-                         f"{e['output'] - e['baseline_output']:.4g} (difference {e['delta']:.2g})")
+                         f"{e['output'] - e['baseline_output']:.4g} (difference {e['delta']:.2g})"
+                         + ("; " + "; ".join(facts) if facts else ""))
         if "tokens" in e:
-            report.tokens(e["tokens"], e["attributions"], caption="integrated gradients per token")
-            if "attention" in e:
-                report.tokens(e["tokens"], e["attention"][:len(e["tokens"])], caption="attention weights")
+            _token_example(report, e, result.get("token_separator", " "))
         else:
-            grid = np.asarray(e["attributions"])  # (T, D), or (H, W, C) for images
-            grid = grid.sum(axis=-1) if grid.ndim == 3 else grid
-            report.heatmap(grid.T, ylabels=result["feature_names"] if grid.shape[1] == len(result["feature_names"])
-                           else None, title="integrated gradients", caption="feature (rows) by time step (columns)")
-            if "attention" in e:
-                steps = list(range(len(e["attention"])))
-                report.line_plot({"attention": (steps, e["attention"])}, title="attention weights",
-                                 xlabel="time step", ylabel="weight")
+            _float_example(report, e, names)
     if result.get("permutation_importance"):
         report.heading("Permutation importance (test loss rise when a feature is shuffled)")
         report.table(["feature", "importance", "std"],
                      [[r["feature"], r["importance"], r["std"]] for r in result["permutation_importance"]])
-    s = result["surrogate"]
-    report.heading("Global surrogate")
-    report.paragraph(f"{s['model']} fitted to the network's own predictions; fidelity "
-                     f"({s['fidelity']['metric']}): {s['fidelity']['test']:.3f} on the test split, "
-                     f"{s['fidelity']['train']:.3f} on the training inputs.")
-    report.json_block(s["rules"], summary="rules")
+    s = result.get("surrogate")
+    if s:
+        report.heading("Global surrogate")
+        report.paragraph(f"{s['model']} fitted to the network's own predictions; fidelity "
+                         f"({s['fidelity']['metric']}): {s['fidelity']['test']:.3f} on the test split, "
+                         f"{s['fidelity']['train']:.3f} on the training inputs.")
+        report.json_block(s["rules"], summary="rules")
+
+
+def _token_example(report: Report, e: dict, sep: str) -> None:
+    report.tokens(e["tokens"], e["attributions"], caption="integrated gradients per token: red raises the "
+                  "explained output, blue lowers it", sep=sep)
+    attention = e.get("attention")
+    if attention is None:
+        return
+    weights = np.asarray(attention, dtype=np.float64)
+    if weights.ndim == 1:
+        report.tokens(e["tokens"], weights[:len(e["tokens"])].tolist(), caption="attention weights", sep=sep)
+        return
+    rows = e.get("output_tokens") or [str(i) for i in range(len(weights))]
+    weights = weights[:len(rows), :len(e["tokens"])]
+    report.heatmap(weights, xlabels=e["tokens"][:weights.shape[1]], ylabels=rows[:weights.shape[0]],
+                   title="attention over the source", xlabel="source token", ylabel="output token", limits=(0.0, 1.0),
+                   caption="each output token (rows) attends over the source tokens (columns)")
+
+
+def _float_example(report: Report, e: dict, names: list[str]) -> None:
+    grid = np.asarray(e["attributions"], dtype=np.float64)  # (T, D), or (H, W, C) for images
+    if grid.ndim == 3:
+        report.heatmap(grid.sum(axis=-1), title="integrated gradients per pixel", diverging=True,
+                       caption="red raises the explained output, blue lowers it")
+    elif grid.ndim == 2 and grid.shape[1] == 1:
+        values = np.asarray(e["values"], dtype=np.float64) if "values" in e else np.zeros(len(grid))
+        feature = names[0] if len(names) == 1 else "input"
+        report.figure(series_attribution(values[:, 0] if values.ndim == 2 else values, grid[:, 0],
+                                         feature=f"{feature} (standardised)", title="input and its attribution",
+                                         saliency=np.asarray(e["saliency"]).reshape(-1)),
+                      caption="above: the input as the network read it; below: integrated gradients per time "
+                              "step (red raises the explained output, blue lowers it; dotted: saliency)")
+    else:
+        labelled = len(names) == grid.shape[1] and len(names) <= 24
+        report.heatmap(grid.T, ylabels=names if labelled else None, title="integrated gradients", diverging=True,
+                       xlabel="time step", ylabel=None if labelled else "feature",
+                       caption="feature (rows) by time step (columns): red raises the explained output, blue lowers it")
+    if "attention" in e:
+        steps = list(range(len(e["attention"])))
+        report.line_plot({"attention": (steps, e["attention"])}, title="attention weights",
+                         xlabel="time step", ylabel="weight")
 
 
 def curves_report(result: dict) -> Report:
@@ -165,29 +205,71 @@ def flat_values(values) -> list[float]:
 
 
 def _short(prediction) -> str:
+    if isinstance(prediction, str):
+        if not prediction:
+            return "(empty)"
+        return repr(prediction) if prediction.isspace() else prediction  # a predicted space or line break
+    if isinstance(prediction, (int, float)):
+        return f"{prediction:.4g}"
     values = prediction if isinstance(prediction, list) else [prediction]
     return "[" + ", ".join(f"{v:.3g}" for v in values[:6]) + (", ...]" if len(values) > 6 else "]")
 
 
 def add_history(report: Report, history: dict, title: str = "training curves") -> None:
-    """Loss and metrics per epoch, training and validation (a History's ``.history``)."""
-    if history:
-        report.line_plot({k: (list(range(1, len(v) + 1)), v) for k, v in history.items()}, title=title,
-                         xlabel="epoch", ylabel="value", logy=all(x > 0 for v in history.values() for x in v))
+    """Loss per epoch (training and validation) in one plot, the other metrics in a second."""
+    losses = {k: v for k, v in history.items() if k.endswith("loss") or k.endswith("loss_nats")}
+    others = {k: v for k, v in history.items() if k not in losses}
+    for series, name in ((losses, "loss"), (others, "metrics")):
+        if series:
+            positive = all(x > 0 for v in series.values() for x in v if np.isfinite(x))
+            report.line_plot({k: (list(range(1, len(v) + 1)), v) for k, v in series.items()},
+                             title=f"{title}: {name}", xlabel="epoch", ylabel=name, logy=positive and name == "loss",
+                             caption=f"{name} per epoch")
 
 
-def run_report(metrics: dict, gradients: dict | None, explanation: dict) -> Report:
-    """One run: test metrics beside the baselines, training curves, gradient flow, attributions."""
-    report = Report(f"Run {metrics.get('run_dir') or explanation['run_dir']}")
-    report.heading("Test metrics")
-    rows = [["model", *metrics["test"].values()]]
-    baselines = by_name(metrics.get("baseline") or {})
-    rows += [[name, *(scores.get(k) for k in metrics["test"])] for name, scores in baselines.items()]
-    report.table(["", *metrics["test"]], rows, css_class="leaderboard")
-    add_history(report, metrics.get("history") or {})
+WIDE = 6  # more metrics than this: the scores table turns, one row per metric
+
+
+def add_metrics(report: Report, summary: dict) -> None:
+    """The run's scores beside its baselines' (one row each), and the run's details."""
+    metrics, baselines = summary["metrics"], summary["baselines"]
+    model = summary.get("model") or "model"
+    report.heading("Scores")
+    if len(metrics) > WIDE:  # one row per metric, so the table fits the page
+        report.table(["metric", model, *baselines],
+                     [[k, v, *(scores.get(k) for scores in baselines.values())] for k, v in metrics.items()],
+                     caption=f"{model} beside its baselines", ident="scores")
+    elif metrics:
+        rows = [[model, *metrics.values()]]
+        rows += [[name, *(scores.get(k) for k in metrics)] for name, scores in baselines.items()]
+        report.table(["", *metrics], rows, css_class="leaderboard")
+    else:
+        report.paragraph("metrics.json holds no scores.")
+    if summary["details"]:
+        report.table(list(summary["details"]), [list(summary["details"].values())], caption="run")
+
+
+def run_report(run_dir: str, summary: dict, curves: dict, gradients: dict | None, explanation: dict | None,
+               notes: dict[str, str] | None = None) -> Report:
+    """One run of any task: its scores beside the baselines, training curves, gradient flow and
+    attributions; ``notes`` says why a section is missing (``{"gradients": why, "attributions": why}``)."""
+    notes = notes or {}
+    report = Report(f"Run {run_dir}")
+    if explanation is not None:
+        report.paragraph(f"A run of `{explanation['command']}` ({explanation['kind']}).")
+    add_metrics(report, summary)
+    if curves:
+        report.heading("Training")
+        add_history(report, curves)
     if gradients is not None:
         report.heading("Gradient flow")
         add_gradients(report, gradients)
+    elif "gradients" in notes:
+        report.heading("Gradient flow")
+        report.paragraph(notes["gradients"])
     report.heading("Attributions")
-    add_explanation(report, explanation)
+    if explanation is not None:
+        add_explanation(report, explanation)
+    else:
+        report.paragraph(notes.get("attributions", "no attributions"))
     return report

@@ -136,46 +136,64 @@ def curves(
 
 
 def explain(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (`seqlab train`, or one under a comparison's models/).")],
-    input_file: Annotated[str, typer.Argument(help="Inputs the run's predict reads (series CSV, text file, .npy), "
-                                                   "or 'test' for the run's own test split.")] = "test",
+    run_dir: Annotated[Path, typer.Argument(help="A run directory of any task (`seqlab forecast train`, `text train`, "
+                                                 "..., `seqlab train`, or one under a comparison's models/).")],
+    input_file: Annotated[str, typer.Argument(help="Inputs the run's predict reads (series CSV, text file, UCR file, "
+                                                   "WAV files, .npy), or 'test' for the run's own held-out data.")] = "test",
     examples: Annotated[int, typer.Option("--examples", help="Inputs to attribute (at most 20).")] = 5,
-    out: Out = None, overwrite: Overwrite = False, json_: JsonOption = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for explain.json, report.html and "
+                                                              "figures/*.png.")] = None,
+    overwrite: Overwrite = False, json_: JsonOption = False,
 ) -> None:
-    """Integrated gradients, saliency, attention, permutation importance and a surrogate tree with its fidelity."""
+    """Integrated gradients, saliency and attention of each input; for `seqlab train` runs also permutation
+    importance and a surrogate tree with its fidelity."""
     from seqlab.analysis.explain import explain as run_explain
     from seqlab.analysis.outputs import write_analysis
     from seqlab.analysis.reports import flat_values
+    from seqlab.tasks.rundir import check_out
 
+    if out is not None:
+        check_out(out, overwrite, resume_hint=False)  # before the work, not after it
     result = run_explain(run_dir, input_file, examples=examples)
     if out is not None:
         write_analysis(out, "explain", result, overwrite)
     if json_:
         print_json(result)
         return
+    console.print(f"explains {result['target_note']}", highlight=False)
     for e in result["examples"]:
-        line = f"example {e['index']}: sum IG {sum(flat_values(e['attributions'])):.4g} = F(x) - F(x') " \
-               f"{e['output'] - e['baseline_output']:.4g}"
+        line = f"example {e['index']} ({e['name']}): prediction {e.get('label', e['prediction'])}; sum IG " \
+               f"{sum(flat_values(e['attributions'])):.4g} = F(x) - F(x') {e['output'] - e['baseline_output']:.4g}"
         if "tokens" in e:
             top = sorted(zip(e["attributions"], e["tokens"]), reverse=True)[:5]
-            line += "; top tokens: " + ", ".join(f"{t} ({a:+.3g})" for a, t in top)
-        console.print(line, highlight=False)
+            line += "; top tokens: " + ", ".join(f"{t!r} ({a:+.3g})" for a, t in top)
+        console.print(line, highlight=False, markup=False)
     for row in result.get("permutation_importance", []):
         console.print(f"permutation importance {row['feature']}: {row['importance']:.4g} ± {row['std']:.2g}",
                       highlight=False)
-    s = result["surrogate"]
-    console.print(f"surrogate {s['model']}: fidelity {s['fidelity']['metric']} = {s['fidelity']['test']:.3f} (test)")
-    console.print(s["rules"], highlight=False, markup=False)
+    s = result.get("surrogate")
+    if s:
+        console.print(f"surrogate {s['model']}: fidelity {s['fidelity']['metric']} = {s['fidelity']['test']:.3f} "
+                      "(test)")
+        console.print(s["rules"], highlight=False, markup=False)
+    if out is not None:
+        console.print(f"report: {out / 'report.html'}")
 
 
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (`seqlab train`, or one under a comparison's models/).")],
+    run_dir: Annotated[Path, typer.Argument(help="A run directory of any task (`seqlab forecast train`, `text train`, "
+                                                 "..., `seqlab train`, or one under a comparison's models/).")],
     out: Annotated[Optional[Path], typer.Option("--out", help="The HTML file (default RUN_DIR/report.html).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the --out file if it exists.")] = False,
     json_: JsonOption = False,
 ) -> None:
-    """A self-contained HTML report of one run: metrics, training curves, gradient flow, attributions."""
+    """A self-contained HTML report of one run of any task: scores beside baselines, training curves,
+    gradient flow, attributions."""
     from seqlab.analysis.outputs import write_run_report
+    from seqlab.tasks.rundir import check_output_file
 
+    if out is not None:  # the default, RUN_DIR/report.html, is the run's own report: rewritten freely
+        check_output_file(out, overwrite)
     path = write_run_report(run_dir, out)
     if json_:
         print_json({"report": str(path)})

@@ -8,38 +8,42 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
+                               config_default, config_option, console, data_option, epochs_option, model_option,
+                               print_result, print_json_lines, user_errors)
+from seqlab.models.anomaly.config import MODEL_NAMES
+from seqlab.tasks.anomaly.config import AnomalyConfig
 
 anomaly_app = typer.Typer(help="Anomaly detection in series: forecast residuals and autoencoder reconstruction error, thresholds, streaming scores.", no_args_is_help=True)
 
-Data = Annotated[Path, typer.Option("--data", help="A CSV with the columns timestamp,value (NAB's format).")]
-# the names of seqlab.models.anomaly.MODEL_NAMES, written out so that `--help` does not load torch
-Model = Annotated[Optional[str], typer.Option("--model", help="lstm-forecast, lstm-ae, conv-ae, zscore (the baseline), "
-                                                              "or auto (the default: lstm-forecast if it beats "
-                                                              "persistence on validation, else zscore).")]
-Threshold = Annotated[Optional[str], typer.Option("--threshold", help="pot (default: peaks over threshold) or "
-                                                                      "quantile.")]
-Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]
-Config = Annotated[Optional[Path], typer.Option("--config", help="An anomaly config YAML; options override it.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.window=64 "
-                                                                 "or threshold.risk=0.01.")]
+Data = data_option("A CSV with the columns timestamp,value (NAB's format).")
+Model = model_option(MODEL_NAMES, "lstm-forecast if it beats persistence on validation, else zscore, the baseline")
+Threshold = Annotated[Optional[str], typer.Option("--threshold", help="pot (peaks over threshold) or quantile "
+                                                  f"(default {config_default(AnomalyConfig, 'threshold.method')}).")]
+Epochs = epochs_option(AnomalyConfig)
+Config = config_option("anomaly")
+Sets = SetOption
+RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab anomaly train`.")]
 
 
 @anomaly_app.command()
 @user_errors
-def fit(data: Data, out: Annotated[Path, typer.Option("--out", help="Run directory.")], model: Model = None,
+def train(data: Data, out: OutOption, model: Model = None,
         threshold: Threshold = None, epochs: Epochs = None, config: Config = None, set_: Sets = None,
-        overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+        overwrite: OverwriteOption = False,
+        resume: ResumeOption = False,
         json_: JsonOption = False) -> None:
-    """Fit a detector on the series' early part (NAB's probationary period) and set its alarm threshold."""
+    """Fit a detector on the series' early part (NAB's probationary period) and set its alarm threshold.
+
+    ``seqlab anomaly fit`` is the older name of this command."""
     from seqlab.tasks.anomaly import run
     from seqlab.tasks.anomaly.config import build_config
 
     sets = list(set_ or []) + ([f"threshold.method={threshold}"] if threshold is not None else [])
     cfg = build_config(config, sets, data=str(data), model=model, epochs=epochs)
-    result = run.fit(cfg, out, overwrite=overwrite, progress=False)
+    result = run.fit(cfg, out, overwrite=overwrite, progress=False, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     base = result["baselines"]["zscore"]
     table = Table(title=f"fit on {result['data']['fit_rows']} of {result['data']['rows']} rows "
@@ -59,18 +63,20 @@ def fit(data: Data, out: Annotated[Path, typer.Option("--out", help="Run directo
 
 @anomaly_app.command()
 @user_errors
-def score(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab anomaly fit`.")], data: Data,
+def evaluate(run_dir: RunDir, data: Data,
           labels: Annotated[Path, typer.Option("--labels", help="NAB's combined_windows.json (the series is found by "
                                                                 "its folder and file name).")],
           streaming: Annotated[bool, typer.Option("--streaming", help="Score one row at a time, carrying the state "
                                                                       "(lstm-forecast, zscore).")] = False,
           json_: JsonOption = False) -> None:
-    """Score a series against its labelled windows: point-wise P/R/F1 (f1), window-wise P/R/F1, NAB scores."""
+    """Score a series against its labelled windows: point-wise P/R/F1 (f1), window-wise P/R/F1, NAB scores.
+
+    ``seqlab anomaly score`` is the older name of this command."""
     from seqlab.tasks.anomaly import run
 
     result = run.score(run_dir, data, labels, streaming=streaming)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     base = result["baselines"]["zscore"]
     table = Table(title=f"{result['key']}: {result['scored_rows']} rows scored after {result['probation']} "
@@ -87,3 +93,34 @@ def score(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seql
                       f"{window_f1:.3f}", fmt(profiles["standard"]), fmt(profiles["reward_low_FP_rate"]),
                       fmt(profiles["reward_low_FN_rate"]))
     console.print(table)
+
+
+@anomaly_app.command()
+@user_errors
+def predict(run_dir: RunDir, data: Data,
+            streaming: Annotated[bool, typer.Option("--streaming", help="Score one row at a time, carrying the state "
+                                                                        "(lstm-forecast, zscore).")] = False,
+            json_: JsonLinesOption = False) -> None:
+    """Score every row of a series: its anomaly score and whether it raises an alarm.
+
+    With --json, one JSON object per row: timestamp, score, alarm."""
+    from seqlab.tasks.anomaly import run
+
+    result = run.predict(run_dir, data, streaming=streaming)
+    rows = [{"timestamp": str(t), "score": float(s), "alarm": bool(a)}
+            for t, s, a in zip(result["timestamps"], result["scores"], result["alarms"])]
+    if json_:
+        print_json_lines(rows)
+        return
+    alarms = [r for r in rows if r["alarm"]]
+    table = Table(title=f"{len(alarms)} alarm(s) in {len(rows)} rows (threshold {result['threshold']:.4g})")
+    for col in ("timestamp", "score"):
+        table.add_column(col, justify="left" if col == "timestamp" else "right")
+    for row in alarms:
+        table.add_row(row["timestamp"], f"{row['score']:.4g}")
+    console.print(table)
+
+
+# the commands' older names, still accepted and kept out of --help
+anomaly_app.command("fit", hidden=True)(train)
+anomaly_app.command("score", hidden=True)(evaluate)

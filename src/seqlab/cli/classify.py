@@ -7,40 +7,43 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OutputOverwriteOption, OverwriteOption,
+                               ResumeOption, SetOption, config_option, console, data_option, epochs_option,
+                               model_option, print_result, print_json_lines, user_errors)
 from seqlab.cli.tables import class_scores_table
+from seqlab.models.tsc import MODEL_NAMES
+from seqlab.tasks.classify.config import ClassifyConfig
 
 classify_app = typer.Typer(help="Time-series classification on UCR/UEA data: FCN, ResNet, LSTM-FCN, BiGRU, LSTM.", no_args_is_help=True)
 
-# the names of seqlab.models.tsc.MODEL_NAMES, written out so that `--help` does not load torch
-Model = Annotated[Optional[str], typer.Option("--model", help="fcn, resnet, lstm-fcn, bigru, lstm, or auto (the "
-                                                              "default: the recommended model, FCN).")]
-Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (default 500; training stops "
-                                                                "earlier when the training loss stalls).")]
-Config = Annotated[Optional[Path], typer.Option("--config", help="A classify config YAML; options override it.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.units=32 or "
-                                                                 "data.normalize=channel.")]
+Model = model_option(MODEL_NAMES, "the recommended model, FCN")
+Epochs = epochs_option(ClassifyConfig, "training stops earlier when the training loss stalls")
+Config = config_option("classify")
+Sets = SetOption
+# --train: the option's older name, still accepted
+TrainData = data_option("Training data: a UCR/UEA .ts, .arff or .tsv file (X_TRAIN.ts), or a dataset folder.",
+                        aliases=("--train",))
 
 
 @classify_app.command()
 @user_errors
-def train(train_: Annotated[str, typer.Option("--train", help="Training data: a UCR/UEA .ts, .arff or .tsv file "
-                                                              "(X_TRAIN.ts), or a dataset folder.")],
-          out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+def train(data: TrainData,
+          out: OutOption,
           model: Model = None, epochs: Epochs = None,
           test: Annotated[Optional[str], typer.Option("--test", help="A labelled file scored after training "
-                                                                     "(default: the _TEST file beside --train).")] = None,
+                                                                     "(default: the _TEST file beside --data).")] = None,
           config: Config = None, set_: Sets = None,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          overwrite: OverwriteOption = False,
+          resume: ResumeOption = False,
           json_: JsonOption = False) -> None:
     """Train a time-series classifier into a run directory; prints its scores beside the majority-class baseline."""
     from seqlab.tasks.classify import run
     from seqlab.tasks.classify.config import build_config
 
-    cfg = build_config(config, set_ or [], data=train_, model=model, epochs=epochs, test_path=test)
-    result = run.train(cfg, out, overwrite=overwrite, progress=not json_)
+    cfg = build_config(config, set_ or [], data=data, model=model, epochs=epochs, test_path=test)
+    result = run.train(cfg, out, overwrite=overwrite, progress=not json_, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     majority = result["baselines"]["majority_class"]
     class_scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
@@ -64,7 +67,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
     result = run.evaluate(run_dir, data, confusion=confusion)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     class_scores_table(f"{result['source']} ({result['model']}, {result['series']} series)", result)
 
@@ -75,11 +78,16 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
             data: Annotated[str, typer.Argument(help="A UCR/UEA .ts, .arff or .tsv file of series to label "
                                                      "(labels in it are ignored).")],
             out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON lines here instead of "
-                                                                      "stdout.")] = None) -> None:
-    """Label series: one JSON line per series with its index, line, label and class probabilities."""
-    from seqlab.tasks.classify import run
+                                                                      "stdout.")] = None,
+            overwrite: OutputOverwriteOption = False, json_: JsonLinesOption = False) -> None:
+    """Label series: one JSON line per series with its index, line, label and class probabilities.
 
+    JSON lines are this command's output with or without --json."""
+    from seqlab.tasks.classify import run
+    from seqlab.tasks.rundir import check_output_file
+
+    if out is not None:
+        check_output_file(out, overwrite)
     records = run.predict(run_dir, data, out)
     if out is None:
-        for record in records:
-            print_json(record)
+        print_json_lines(records)

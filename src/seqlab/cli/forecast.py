@@ -8,33 +8,37 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption, config_default,
+                               config_option, console, data_option, epochs_option, model_option, print_json, print_result,
+                               user_errors)
+from seqlab.models.forecast import MODEL_NAMES
+from seqlab.tasks.forecasting.config import ForecastConfig
 
 forecast_app = typer.Typer(help="Time-series forecasting: ETT protocol, RNN/CNN/TCN/SegRNN/linear models, baselines.",
                            no_args_is_help=True)
 
-Data = Annotated[str, typer.Option("--data", help="CSV/Parquet file or built-in name (etth1, etth2, ettm1, ettm2, "
-                                                  "airline, sunspots, melbourne-temp).")]
-Features = Annotated[Optional[str], typer.Option("--features", help="M: all series in and out; S (default): the "
-                                                                    "target alone; MS: all in, the target out.")]
+Data = data_option("CSV/Parquet file or built-in name (etth1, etth2, ettm1, ettm2, airline, sunspots, "
+                   "melbourne-temp).")
+Features = Annotated[Optional[str], typer.Option("--features", help="M: all series in and out; S: the target alone; "
+                                                 "MS: all in, the target out (default "
+                                                 f"{config_default(ForecastConfig, 'data.features')}).")]
 Target = Annotated[Optional[str], typer.Option("--target", help="Target column (default: the built-in's, else the last).")]
-Lookback = Annotated[Optional[int], typer.Option("--lookback", help="Input steps L (default 96).")]
-Horizon = Annotated[Optional[int], typer.Option("--horizon", help="Forecast steps H (default 24).")]
-# the names of seqlab.models.forecast.MODEL_NAMES, written out so that `--help` does not load torch
-Model = Annotated[Optional[str], typer.Option("--model", help="lstm, gru, rnn, stacked-lstm, cnn, tcn, seq2seq, segrnn, "
-                                                              "cycle-segrnn (recommended recurrent), linear, dlinear, "
-                                                              "naive, seasonal-naive, mean, or auto (the default: the "
-                                                              "best candidate by validation MSE).")]
+Lookback = Annotated[Optional[int], typer.Option("--lookback", help="Input steps L (default "
+                                                 f"{config_default(ForecastConfig, 'data.lookback')}).")]
+Horizon = Annotated[Optional[int], typer.Option("--horizon", help="Forecast steps H (default "
+                                                f"{config_default(ForecastConfig, 'data.horizon')}).")]
+Model = model_option(MODEL_NAMES, "the best candidate by validation MSE; cycle-segrnn is the recommended recurrent "
+                                  "model")
 Split = Annotated[Optional[str], typer.Option("--split", help="ett, three fractions (0.7,0.1,0.2) or three row counts; "
                                                               "default: ett for ETT files, else 0.7,0.1,0.2.")]
-Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]
+Epochs = epochs_option(ForecastConfig)
 Covariates = Annotated[Optional[str], typer.Option("--covariates", help="Comma-separated past-observed input columns.")]
 Calendar = Annotated[Optional[bool], typer.Option("--calendar/--no-calendar", help="Add known-future calendar "
                                                                                "features of the timestamps.")]
 Missing = Annotated[Optional[str], typer.Option("--missing", help="error | ffill | interpolate (default: error).")]
 TimestampCol = Annotated[Optional[str], typer.Option("--timestamp-col", help="Timestamp column (default: the first).")]
-Config = Annotated[Optional[Path], typer.Option("--config", help="A forecasting config YAML; options override it.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.seg_len=24.")]
+Config = config_option("forecasting")
+Sets = SetOption
 
 
 def _config(data, features, target, lookback, horizon, model, split, epochs, covariates, calendar, missing,
@@ -49,21 +53,22 @@ def _config(data, features, target, lookback, horizon, model, split, epochs, cov
 
 @forecast_app.command()
 @user_errors
-def train(data: Data, out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+def train(data: Data, out: OutOption,
           features: Features = None, target: Target = None, lookback: Lookback = None, horizon: Horizon = None,
           model: Model = None, split: Split = None, epochs: Epochs = None, covariates: Covariates = None,
           calendar: Calendar = None, missing: Missing = None, timestamp_col: TimestampCol = None,
           config: Config = None, set_: Sets = None,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          overwrite: OverwriteOption = False,
+          resume: ResumeOption = False,
           json_: JsonOption = False) -> None:
     """Train a forecaster into a run directory; prints test metrics beside the baselines."""
     from seqlab.tasks.forecasting import run
 
     cfg = _config(data, features, target, lookback, horizon, model, split, epochs, covariates, calendar, missing,
                   timestamp_col, config, set_)
-    result = run.train(cfg, out, overwrite=overwrite, progress=not json_)
+    result = run.train(cfg, out, overwrite=overwrite, progress=not json_, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     _scores_table(f"Test ({result['model']}, {result['parameters']} parameters, {result['train_seconds']} s)", result)
     if "selection" in result:
@@ -83,7 +88,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
     result = run.evaluate(run_dir, split=split, data=data)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     _scores_table(f"{split} ({result['model']})", result)
 
@@ -95,10 +100,20 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
                                                                     "lookback rows are the input.")],
             out: Annotated[Path, typer.Option("--out", help="CSV of the future timestamps and values.")],
             plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the forecast as PNG.")] = None,
+            overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out and --plot if they "
+                                                                        "exist.")] = False,
             json_: JsonOption = False) -> None:
     """Forecast the horizon after the end of a history; writes timestamps and values as CSV."""
+    from seqlab.errors import ConfigError
+    from seqlab.tasks.figures import png_path
     from seqlab.tasks.forecasting import run
+    from seqlab.tasks.rundir import check_output_file
 
+    check_output_file(out, overwrite)
+    if plot is not None:  # both names checked before anything is written
+        check_output_file(png_path(plot), overwrite, option="--plot")
+        if plot.resolve() == out.resolve():
+            raise ConfigError(f"--plot {plot}: the same file as --out; name another")
     frame = run.predict(run_dir, history, out=out, plot=plot)
     if json_:
         print_json({"out": str(out), "rows": len(frame),

@@ -8,33 +8,41 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption, config_default,
+                               config_option, console, data_option, epochs_option, model_option, print_json, print_result,
+                               user_errors)
+from seqlab.models.lm.config import LMName
+from seqlab.tasks.generate.config import GenerateConfig
 
 generate_app = typer.Typer(help="Language models and text generation: character/word LSTM/GRU, truncated BPTT, sampling.", no_args_is_help=True)
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab generate train`.")]
-Config = Annotated[Optional[Path], typer.Option("--config", help="A generate config YAML; options override it.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.units=256.")]
+Config = config_option("generate")
+Sets = SetOption
+TrainData = data_option("One UTF-8 text file (the first 90% trains, the last 10% validates).")
+Model = model_option(LMName.__args__, "the recommended model for the level")
+Epochs = epochs_option(GenerateConfig, "an epoch is data.epoch_tokens tokens")
 
 
 @generate_app.command()
 @user_errors
-def train(data: Annotated[str, typer.Option("--data", help="One UTF-8 text file (the first 90% trains, the last "
-                                                           "10% validates).")],
-          out: Annotated[Path, typer.Option("--out", help="Run directory.")],
-          model: Annotated[Optional[str], typer.Option("--model", help="lstm, gru, or auto (the default: the "
-                                                                       "recommended model for the level).")] = None,
-          level: Annotated[Optional[str], typer.Option("--level", help="char (default) or word.")] = None,
-          max_time: Annotated[Optional[float], typer.Option("--max-time", help="Training budget in seconds "
-                                                                               "(default 1740).")] = None,
-          epochs: Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (an epoch is "
-                                                                         "data.epoch_tokens tokens).")] = None,
-          steps: Annotated[Optional[int], typer.Option("--steps", help="Truncated-BPTT length in tokens "
-                                                                       "(default 128).")] = None,
+def train(data: TrainData,
+          out: OutOption,
+          model: Model = None,
+          level: Annotated[Optional[str], typer.Option("--level", help="char or word (default "
+                                                       f"{config_default(GenerateConfig, 'data.level')}).")] = None,
+          max_time: Annotated[Optional[float], typer.Option("--max-time", help="Training budget in seconds (default "
+                                                            f"{config_default(GenerateConfig, 'train.max_time_s'):g})."
+                                                            )] = None,
+          epochs: Epochs = None,
+          steps: Annotated[Optional[int], typer.Option("--steps", help="Truncated-BPTT length in tokens (default "
+                                                       f"{config_default(GenerateConfig, 'data.steps')}).")] = None,
           batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Parallel streams (default "
-                                                                                 "32).")] = None,
+                                                            f"{config_default(GenerateConfig, 'train.batch_size')})."
+                                                            )] = None,
           config: Config = None, set_: Sets = None,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          overwrite: OverwriteOption = False,
+          resume: ResumeOption = False,
           json_: JsonOption = False) -> None:
     """Train a language model into a run directory; prints its validation loss beside the unigram baseline."""
     from seqlab.tasks.generate import run
@@ -43,9 +51,9 @@ def train(data: Annotated[str, typer.Option("--data", help="One UTF-8 text file 
     run.check_train_options(max_time)
     cfg = build_config(config, set_ or [], data=data, model=model, level=level, epochs=epochs, steps=steps,
                        max_time_s=max_time, batch_size=batch_size)
-    result = run.train(cfg, out, overwrite=overwrite, progress=not json_)
+    result = run.train(cfg, out, overwrite=overwrite, progress=not json_, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     unigram = result["baselines"]["unigram"]
     table = Table(title=f"validation ({result['model']}, {result['parameters']:,} parameters, {result['epochs']} "
@@ -70,7 +78,7 @@ def evaluate(run_dir: RunDir,
 
     result = run.evaluate(run_dir, data)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     console.print(f"{result['source']}: {result['val_loss_nats']:.4f} nats/{result['level']}, "
                   f"{result['bpc']:.4f} bits/char, perplexity {result['perplexity']:.2f} "
@@ -96,3 +104,7 @@ def sample(run_dir: RunDir,
         print_json(result)
         return
     typer.echo(result["text"])
+
+
+# `predict` is `sample` under the name every task's command has (kept out of --help: one name shows)
+generate_app.command("predict", hidden=True)(sample)

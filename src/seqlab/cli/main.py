@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import JsonOption, SetOption, console, print_json, print_result, user_errors
 from seqlab.cli.analysis import analyze_app, compare, explain, report
 from seqlab.cli.anomaly import anomaly_app
 from seqlab.cli.classify import classify_app
@@ -34,12 +34,26 @@ app.command()(user_errors(explain))
 app.command()(user_errors(report))
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        import seqlab
+
+        typer.echo(f"seqlab {seqlab.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                help="Print seqlab's version and exit.")] = False) -> None:
+    pass  # the options of `seqlab` itself; each command has its own
+
+
 @app.command()
 @user_errors
 def train(
     config: Annotated[Optional[Path], typer.Argument(help="Run config YAML; omitted: the embedded default "
                                                     "(LSTM(50) -> Dense(1) on ETTh1's OT).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a key, e.g. train.epochs=3 (repeatable).")] = None,
+    set_: SetOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory (default runs/<time>).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last checkpoint.")] = False,
@@ -52,7 +66,7 @@ def train(
     if not runs.is_main_process():
         return  # the other DDP ranks re-run this command; rank 0 reports
     if json_:
-        print_json(result)
+        print_result(result)
         return
     _metrics_table("Test metrics", result)
     console.print(f"run directory: {result['run_dir']}")
@@ -67,7 +81,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory writt
 
     result = runs.evaluate(run_dir)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     _metrics_table("Test metrics", result)
 

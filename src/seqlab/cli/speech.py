@@ -8,33 +8,35 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
+                               config_default, config_option, console, data_option, epochs_option, model_option,
+                               print_result, print_json_lines, user_errors)
 from seqlab.cli.tables import class_scores_table
+from seqlab.models.speech.config import MODEL_NAMES
+from seqlab.tasks.speech.config import SpeechConfig
 
 speech_app = typer.Typer(help="Spoken-word recognition from WAV audio: log-mel/MFCC features, (Bi)LSTM/GRU, Conv1D and CNN+RNN classifiers.", no_args_is_help=True)
 
-# the names of seqlab.models.speech.MODEL_NAMES, written out so that `--help` does not load torch
-Model = Annotated[Optional[str], typer.Option("--model", help="lstm, gru, bilstm, bigru, conv1d, cnn-rnn, or auto "
-                                                              "(the default: conv1d and cnn-rnn, averaged or the "
-                                                              "better one, chosen on validation).")]
-Epochs = Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on validation).")]
-Features = Annotated[Optional[str], typer.Option("--features", help="mfcc (default) or logmel.")]
+Model = model_option(MODEL_NAMES, "conv1d and cnn-rnn, averaged or the better one, chosen on validation")
+Epochs = epochs_option(SpeechConfig)
+Features = Annotated[Optional[str], typer.Option("--features", help="mfcc or logmel (default "
+                                                 f"{config_default(SpeechConfig, 'data.features')}).")]
 SampleRate = Annotated[Optional[int], typer.Option("--sample-rate", help="Resample every file to this rate "
                                                                          "(default: the training files' most "
                                                                          "common rate).")]
-Config = Annotated[Optional[Path], typer.Option("--config", help="A speech config YAML; options override it.")]
-Sets = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.units=128 "
-                                                                 "or data.test_speakers=[theo].")]
+Config = config_option("speech")
+Sets = SetOption
+TrainData = data_option("A folder of {label}_{speaker}_{index}.wav files; index 0-4 is the test set, the rest trains.")
 
 
 @speech_app.command()
 @user_errors
-def train(data: Annotated[str, typer.Option("--data", help="A folder of {label}_{speaker}_{index}.wav files; index "
-                                                           "0-4 is the test set, the rest trains.")],
-          out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+def train(data: TrainData,
+          out: OutOption,
           model: Model = None, epochs: Epochs = None, features: Features = None, sample_rate: SampleRate = None,
           config: Config = None, set_: Sets = None,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          overwrite: OverwriteOption = False,
+          resume: ResumeOption = False,
           json_: JsonOption = False) -> None:
     """Train a spoken-word classifier into a run directory; prints its scores beside the majority-class baseline."""
     from seqlab.tasks.speech import run
@@ -42,9 +44,9 @@ def train(data: Annotated[str, typer.Option("--data", help="A folder of {label}_
 
     cfg = build_config(config, set_ or [], data=data, model=model, epochs=epochs, features=features,
                        sample_rate=sample_rate)
-    result = run.train(cfg, out, overwrite=overwrite, progress=not json_)
+    result = run.train(cfg, out, overwrite=overwrite, progress=not json_, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     class_scores_table(f"{result['split']} ({result['model']}, {result['parameters']:,} parameters, "
                   f"{result['train_seconds']} s)", result)
@@ -72,7 +74,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
     result = run.evaluate(run_dir, data, snr_db=snr, seed=seed, confusion=confusion)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     noise = f", white noise at {snr:g} dB SNR" if snr is not None else ""
     class_scores_table(f"{result['source']} ({result['model']}{noise}, {result['files']} files)", result)
@@ -82,12 +84,14 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 @user_errors
 def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab speech train`.")],
             files: Annotated[list[Path], typer.Argument(metavar="FILE.wav...", help="WAV files (or folders of "
-                                                                                    "them) to label.")]) -> None:
-    """Label WAV files: one JSON line per file with its label and class probabilities."""
+                                                                                    "them) to label.")],
+            json_: JsonLinesOption = False) -> None:
+    """Label WAV files: one JSON line per file with its label and class probabilities.
+
+    JSON lines are this command's output with or without --json."""
     from seqlab.tasks.speech import run
 
-    for record in run.predict_files(run_dir, files):
-        print_json(record)
+    print_json_lines(run.predict_files(run_dir, files))
 
 
 def _selection_table(selection: dict) -> None:

@@ -8,37 +8,42 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from seqlab.cli.common import JsonOption, console, print_json, user_errors
+from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
+                               config_default, config_option, console, data_option, epochs_option, model_option,
+                               print_result, print_json_lines, user_errors)
+from seqlab.models.seq2seq import ATTENTIONS, MODEL_NAMES
+from seqlab.tasks.translate.config import TranslateConfig
 
 translate_app = typer.Typer(help="Translation with attention: GRU/LSTM encoder-decoder, Bahdanau/Luong attention, greedy and beam search, BLEU.", no_args_is_help=True)
 
 RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab translate train`.")]
-# the names of seqlab.models.seq2seq.MODEL_NAMES / ATTENTIONS, written out so that `--help` does not load torch
-Model = Annotated[Optional[str], typer.Option("--model", help="gru, lstm, or auto (the default: the recommended "
-                                                              "model, its beam width chosen on validation).")]
-Attention = Annotated[Optional[str], typer.Option("--attention", help="bahdanau (additive) or luong (dot); with auto, "
-                                                                      "the recommended cell with this attention.")]
+Model = model_option(MODEL_NAMES, "the recommended model, its beam width chosen on validation")
+Attention = Annotated[Optional[str], typer.Option("--attention", help=f"{' (additive) or '.join(ATTENTIONS)} (dot); "
+                                                  "with auto, the recommended cell with this attention.")]
 Beam = Annotated[Optional[int], typer.Option("--beam", help="Beam width (1 = greedy); default: the run's.")]
+TrainData = data_option("Sentence pairs: 'source<TAB>target[<TAB>...]' lines.")
+Epochs = epochs_option(TranslateConfig, "early stopping on validation loss")
+Config = config_option("translate")
 
 
 @translate_app.command()
 @user_errors
-def train(data: Annotated[str, typer.Option("--data", help="Sentence pairs: 'source<TAB>target[<TAB>...]' lines.")],
-          out: Annotated[Path, typer.Option("--out", help="Run directory.")],
+def train(data: TrainData,
+          out: OutOption,
           model: Model = None, attention: Attention = None,
           beam: Annotated[Optional[int], typer.Option("--beam", help="Beam width (1 = greedy); default: chosen on "
                                                                      "validation (1 or 5).")] = None,
-          epochs: Annotated[Optional[int], typer.Option("--epochs", help="Maximum epochs (early stopping on "
-                                                                         "validation loss).")] = None,
-          max_time: Annotated[Optional[float], typer.Option("--max-time", help="Training budget in seconds "
-                                                                               "(default 600).")] = None,
-          max_words: Annotated[Optional[int], typer.Option("--max-words", help="Keep pairs of at most this many "
-                                                                               "words per side (default 10).")] = None,
-          config: Annotated[Optional[Path], typer.Option("--config", help="A translate config YAML; options "
-                                                                           "override it.")] = None,
-          set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. "
-                                                                          "model.units=128.")] = None,
-          overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")] = False,
+          epochs: Epochs = None,
+          max_time: Annotated[Optional[float], typer.Option("--max-time", help="Training budget in seconds (default "
+                                                            f"{config_default(TranslateConfig, 'train.max_time_s'):g})."
+                                                            )] = None,
+          max_words: Annotated[Optional[int], typer.Option("--max-words", help="Keep pairs of at most this many words "
+                                                           "per side (default "
+                                                           f"{config_default(TranslateConfig, 'data.max_words')}).")] = None,
+          config: Config = None,
+          set_: SetOption = None,
+          overwrite: OverwriteOption = False,
+          resume: ResumeOption = False,
           json_: JsonOption = False) -> None:
     """Train an encoder-decoder with attention; prints test BLEU beside the trivial baselines."""
     from seqlab.tasks.translate import run
@@ -46,9 +51,9 @@ def train(data: Annotated[str, typer.Option("--data", help="Sentence pairs: 'sou
 
     cfg = build_config(config, set_ or [], data=data, model=model, attention=attention, beam=beam, epochs=epochs,
                        max_time=max_time, max_words=max_words)
-    result = run.train(cfg, out, overwrite=overwrite, progress=not json_)
+    result = run.train(cfg, out, overwrite=overwrite, progress=not json_, resume=resume)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     console.print(f"{result['model']}: {result['parameters']:,} parameters, {result['epochs']} epoch(s), "
                   f"{result['train_seconds']} s; {result['sentences']} test pairs")
@@ -74,7 +79,7 @@ def evaluate(run_dir: RunDir,
 
     result = run.evaluate(run_dir, data, beam=beam, heatmaps=heatmaps)
     if json_:
-        print_json(result)
+        print_result(result)
         return
     console.print(f"{result['model']} on {result['source']} ({result['sentences']} pairs, beam {result['beam']})")
     _bleu_line(result)
@@ -89,16 +94,16 @@ def predict(run_dir: RunDir,
             beam: Beam = None,
             heatmap: Annotated[Optional[Path], typer.Option("--heatmap", help="Draw the attention as PNG (the first "
                                                                               "sentence; others as <stem>_<i>.png).")] = None,
-            json_: JsonOption = False) -> None:
+            json_: JsonLinesOption = False) -> None:
     """Translate sentences: one line per sentence (one JSON object per line with --json)."""
     from seqlab.tasks.translate import run
 
     records = run.predict(run_dir, list(text), beam=beam, heatmap=heatmap)
+    if json_:
+        print_json_lines(records)
+        return
     for record in records:
-        if json_:
-            print_json(record)
-        else:
-            console.print(record["translation"], highlight=False)
+        console.print(record["translation"], highlight=False)
 
 
 def _bleu_line(result: dict) -> None:

@@ -45,7 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
+from seqlab.data import memory
 from seqlab.errors import ConfigError, DataError
+from seqlab.extras import require
 
 WAV_SUFFIX = ".wav"
 EPS = 1e-5
@@ -137,9 +139,12 @@ def list_wavs(source: str | Path) -> list[Path]:
 
 
 def wav_rate(path: str | Path) -> int:
-    """The sample rate in the header of a WAV file."""
+    """The sample rate in the header of a WAV file (or of a waveform lent in memory)."""
     import soundfile as sf
 
+    lent = memory.lookup(str(path))
+    if lent is not None:
+        return int(lent[1])
     try:
         return int(sf.info(str(path)).samplerate)
     except (RuntimeError, sf.LibsndfileError) as exc:  # LibsndfileError subclasses RuntimeError in 0.12+
@@ -160,18 +165,24 @@ def read_wav(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
     """
     import soundfile as sf
 
+    lent = memory.lookup(str(path))
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, channels)
-    except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable WAV file ({exc})") from None
+        if lent is not None:  # (samples (N,) or (N, channels), rate) given in memory
+            data, rate = np.asarray(lent[0], dtype=np.float32), int(lent[1])
+            data = data[:, None] if data.ndim == 1 else data
+        else:
+            data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, channels)
+    except (RuntimeError, sf.LibsndfileError, ValueError, TypeError) as exc:
+        raise DataError(f"{path}: not a readable WAV file or waveform ({exc})") from None
+    if data.ndim != 2:
+        raise DataError(f"{path}: a waveform of shape (N,) or (N, channels) is needed, got {data.shape}")
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise DataError(f"{path}: the file holds no audio samples; remove it or record it again")
     if not np.isfinite(data).all():
         raise DataError(f"{path}: the audio holds NaN or infinite samples; the file is corrupt")
     wave = data.mean(axis=1)  # (N,) mono: the mean of the channels
     if sample_rate is not None and rate != sample_rate:
-        import librosa
-
+        librosa = require("librosa", extra="speech")
         wave = librosa.resample(wave, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
         if wave.size == 0:
             raise DataError(f"{path}: too short to resample from {rate} Hz to {sample_rate} Hz")
@@ -184,7 +195,7 @@ def read_wav(path: str | Path, sample_rate: int | None = None) -> np.ndarray:
 
 def features(wave: np.ndarray, spec: FeatureSpec, where: str = "waveform") -> np.ndarray:
     """(T, D) float32 frames of ``wave`` (1-D, at ``spec.sample_rate``); see the module docstring."""
-    import librosa
+    librosa = require("librosa", extra="speech")
 
     wave = np.asarray(wave, dtype=np.float32)
     if wave.ndim != 1:

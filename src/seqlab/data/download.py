@@ -1,13 +1,15 @@
-"""Verified downloads into a local cache: a file is either complete and checked, or absent.
+"""Verified downloads into a local cache, through pooch: a file is either complete and checked, or absent.
 
-``fetch`` streams a URL into a temporary file beside its destination, checks the checksum and
-only then renames it into place (atomic on one file system), so an interrupted or corrupt
-download never leaves a file that looks finished. ``cached`` is what the registry calls for a
-remote dataset: the cached copy if it is there (its checksum checked once per process),
-otherwise a download.
+``fetch`` is ``pooch.retrieve``: pooch streams the URL into a temporary file beside its
+destination, checks the checksum and only then moves it into place, so an interrupted or corrupt
+download never leaves a file that looks finished, and an older file at the destination is
+replaced only by a verified one. seqlab adds its messages (what failed, and to pass a local path
+instead) and keeps pooch's own log quiet. ``cached`` is what the registry calls for a remote
+dataset: the cached copy if it is there (its checksum checked once per process), otherwise a
+download.
 
-Checksums are written ``"<algorithm>:<hex digest>"`` with algorithm ``md5`` or ``sha256``.
-The cache folder is ``$SEQLAB_CACHE`` when set, else ``~/.cache/seqlab``.
+Checksums are written ``"<algorithm>:<hex digest>"`` with algorithm ``md5`` or ``sha256``, as
+pooch writes them. The cache folder is ``$SEQLAB_CACHE`` when set, else ``~/.cache/seqlab``.
 
 Example:
     >>> parse_checksum("md5:8381763947C85F4BE6AC456C508460D6")
@@ -16,20 +18,19 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
 import os
-import tempfile
-import urllib.error
-import urllib.request
+import re
 from pathlib import Path
+
+import pooch
 
 from seqlab.errors import DataError
 
 logger = logging.getLogger(__name__)
 
-_ALGORITHMS = {"md5": 32, "sha256": 64}  # name -> hex digest length
-_CHUNK = 1 << 20
+ALGORITHMS = {"md5": 32, "sha256": 64}  # name -> hex digest length
 # Cached files whose checksum was checked in this process: (path, size, mtime_ns, checksum).
 _VERIFIED: set[tuple[str, int, int, str]] = set()
 
@@ -44,7 +45,7 @@ def parse_checksum(checksum: str) -> tuple[str, str]:
     """Split ``"md5:<hex>"`` or ``"sha256:<hex>"`` into (algorithm, lower-case hex digest)."""
     algorithm, _, digest = str(checksum).partition(":")
     algorithm, digest = algorithm.strip().lower(), digest.strip().lower()
-    if algorithm not in _ALGORITHMS or len(digest) != _ALGORITHMS[algorithm] or not all(
+    if algorithm not in ALGORITHMS or len(digest) != ALGORITHMS[algorithm] or not all(
         c in "0123456789abcdef" for c in digest
     ):
         raise DataError(
@@ -54,24 +55,21 @@ def parse_checksum(checksum: str) -> tuple[str, str]:
 
 
 def file_checksum(path: str | Path, algorithm: str = "sha256") -> str:
-    """Hex digest of a file's bytes (``"md5"`` or ``"sha256"``), read in 1 MiB chunks."""
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex digest of a file's bytes (``"md5"`` or ``"sha256"``), by ``pooch.file_hash``."""
+    return pooch.file_hash(str(path), alg=algorithm)
 
 
 def fetch(url: str, checksum: str, dest: str | Path, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``dest`` and check its checksum before the file appears.
 
-    The bytes go to a temporary file in ``dest``'s folder, are hashed on the way, and the
-    file is renamed to ``dest`` only when the checksum matches; otherwise it is deleted.
+    A file already at ``dest`` with the expected checksum is kept as it is; otherwise the bytes
+    go to a temporary file in ``dest``'s folder and replace ``dest`` only when their checksum
+    matches (``pooch.retrieve``).
 
     Args:
-        url: what to download (``http``, ``https`` or ``file`` URL).
+        url: what to download (``http`` or ``https``; pooch also reads ``ftp``, ``sftp`` and ``doi``).
         checksum: ``"md5:<hex>"`` or ``"sha256:<hex>"`` of the expected bytes.
-        dest: the final path; its folder is created if needed; an existing file is replaced.
+        dest: the final path; its folder is created if needed.
         timeout: seconds to wait for the server before giving up.
 
     Returns:
@@ -82,38 +80,29 @@ def fetch(url: str, checksum: str, dest: str | Path, timeout: float = 60.0) -> P
             the checksum differs (the message names the URL, the expected and the received
             digest; nothing is left on disk).
     """
+    import requests  # pooch's HTTP client
+
     algorithm, expected = parse_checksum(checksum)
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    digest = hashlib.new(algorithm)
+    downloader = pooch.HTTPDownloader(timeout=timeout, progressbar=False) if url.startswith("http") else None
     try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    for chunk in iter(lambda: response.read(_CHUNK), b""):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                plain = isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError)
-                reason = exc.reason if plain else exc
-                raise DataError(
-                    f"could not download {url} ({reason}); check the network connection, or download "
-                    "the file yourself and pass its local path instead of the dataset name"
-                ) from exc
-            out.flush()
-            os.fsync(out.fileno())
-        got = digest.hexdigest()
-        if got != expected:
-            raise DataError(
-                f"{url}: checksum mismatch, expected {algorithm} {expected}, got {got}; the download "
-                "was discarded (the file may have changed upstream or been corrupted in transit)"
-            )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    logger.info("downloaded %s to %s (%s verified)", url, dest, algorithm)
+        with _pooch_quiet():
+            pooch.retrieve(url, known_hash=f"{algorithm}:{expected}", fname=dest.name, path=dest.parent,
+                           downloader=downloader)
+    except ValueError as exc:  # pooch's checksum mismatch; the partial file is already gone
+        got = re.search(r"but got (\w+)", str(exc))
+        raise DataError(
+            f"{url}: checksum mismatch, expected {algorithm} {expected}, got {got[1] if got else 'another digest'}; "
+            "the download was discarded (the file may have changed upstream or been corrupted in transit)"
+        ) from None
+    except (requests.RequestException, OSError) as exc:
+        response = getattr(exc, "response", None)
+        reason = f"HTTP Error {response.status_code}: {response.reason}" if response is not None else exc
+        raise DataError(
+            f"could not download {url} ({reason}); check the network connection, or download "
+            "the file yourself and pass its local path instead of the dataset name"
+        ) from exc
+    logger.info("%s is at %s (%s verified)", url, dest, algorithm)
     return dest
 
 
@@ -136,17 +125,25 @@ def cached(url: str, checksum: str, filename: str) -> Path:
     """
     algorithm, expected = parse_checksum(checksum)
     path = cache_dir() / filename
-    if path.is_file():
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns, f"{algorithm}:{expected}")
-        if key in _VERIFIED:
-            return path
-        got = file_checksum(path, algorithm)
-        if got == expected:
-            _VERIFIED.add(key)
-            return path
-        logger.warning("%s: cached copy has %s %s, expected %s; downloading it again", path, algorithm, got, expected)
+    if path.is_file() and _stamp(path, algorithm, expected) in _VERIFIED:
+        return path
     fetch(url, checksum, path)
-    stat = path.stat()
-    _VERIFIED.add((str(path), stat.st_size, stat.st_mtime_ns, f"{algorithm}:{expected}"))
+    _VERIFIED.add(_stamp(path, algorithm, expected))
     return path
+
+
+def _stamp(path: Path, algorithm: str, digest: str) -> tuple[str, int, int, str]:
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns, f"{algorithm}:{digest}"
+
+
+@contextlib.contextmanager
+def _pooch_quiet():
+    """pooch logs every download at INFO on its own stderr handler; library code does not print."""
+    log = pooch.get_logger()
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(level)

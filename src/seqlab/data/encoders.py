@@ -35,7 +35,8 @@ from typing import Any, Protocol
 
 from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-from seqlab.data.text import _BR, _TOKEN, PAD, PAD_TOKEN, UNK, UNK_TOKEN, Vocabulary, WordTokenizer
+from seqlab.data.text import (HTML_BREAK, PAD, PAD_TOKEN, UNK, UNK_TOKEN, WORD_PATTERN, Vocabulary,
+                              WordTokenizer)
 from seqlab.errors import ConfigError
 
 ENCODER_KINDS = ("word", "bpe", "wordpiece")
@@ -138,13 +139,13 @@ class WordEncoder:
 def _normalizer(lowercase: bool) -> normalizers.Normalizer:
     # The patterns of WordTokenizer, in the library's (Oniguruma) syntax: the same except that
     # case-insensitivity is written inline.
-    steps = [normalizers.Replace(Regex("(?i)" + _BR.pattern), " ")]
+    steps = [normalizers.Replace(Regex("(?i)" + HTML_BREAK.pattern), " ")]
     return normalizers.Sequence(steps + [normalizers.Lowercase()] if lowercase else steps)
 
 
 def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
     # Keep the matches of WordTokenizer's pattern (invert=True), drop what lies between (spaces).
-    return pre_tokenizers.Split(Regex("(?i)" + _TOKEN.pattern), behavior="removed", invert=True)
+    return pre_tokenizers.Split(Regex("(?i)" + WORD_PATTERN.pattern), behavior="removed", invert=True)
 
 
 class SubwordEncoder:

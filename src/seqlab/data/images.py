@@ -1,4 +1,4 @@
-"""Images: read IDX files (the MNIST format) and split the MNIST test set into train and test.
+"""Images: read IDX files (the MNIST format), split the MNIST test set, lay digits out as pixel sequences.
 
 An IDX file is a 4-byte magic number ``00 00 <type> <ndim>``, then ``ndim`` big-endian uint32
 sizes, then the values in C order (big-endian where wider than a byte). MNIST images are
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.errors import DataError
 from seqlab.data.registry import open_binary
+from seqlab.errors import DataError, ShapeError
 
 # IDX type byte -> element dtype (big-endian on disk).
 _IDX_DTYPES = {
@@ -26,6 +26,7 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 
+MNIST_PIXELS = 28 * 28
 MNIST_TEST_IMAGES = "t10k-images-idx3-ubyte"
 MNIST_TEST_LABELS = "t10k-labels-idx1-ubyte"
 
@@ -129,3 +130,55 @@ def load_mnist(folder: str | Path, split_seed: int = 0) -> dict[str, np.ndarray]
         "x_test": images[test],
         "y_test": labels[test],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Pixel MNIST (sequential and permuted): a long-memory task of Bai, Kolter & Koltun (2018)
+
+
+def permutation(seed: int = 0) -> np.ndarray:
+    """The fixed pixel order of permuted MNIST: ``np.random.default_rng(seed).permutation(784)``.
+
+    Example:
+        >>> p = permutation(0)
+        >>> p.shape, sorted(p.tolist()) == list(range(784))
+        ((784,), True)
+    """
+    return np.random.default_rng(seed).permutation(MNIST_PIXELS)  # (784,)
+
+
+def pixel_mnist(images: np.ndarray, permute: bool = False, seed: int = 0) -> np.ndarray:
+    """MNIST digits as sequences of 784 pixels, one per step (sequential / permuted MNIST).
+
+        x[i, t, 0] = images[i].reshape(784)[p_t] / 255
+
+    with ``p_t = t`` (row-major order, sequential MNIST) or ``p = permutation(seed)``, one fixed
+    permutation shared by every image (permuted MNIST), which breaks the locality of strokes and
+    spreads dependencies over the whole sequence. Values are scaled to [0, 1]; locuslab/TCN
+    standardises instead (mean 0.1307, std 0.3081), which a model's first layer can absorb.
+
+    Args:
+        images: (N, 28, 28) uint8, e.g. ``seqlab.data.images.load_mnist(...)["x_train"]``.
+        permute: use the fixed random pixel order instead of row-major order.
+        seed: seed of that order; the same seed gives the same permutation.
+
+    Returns:
+        (N, 784, 1) float32 in [0, 1]; pair it with the digit labels for classification.
+
+    Raises:
+        ShapeError: ``images`` is not (N, 28, 28) uint8; the message gives the shape and dtype.
+
+    Example:
+        >>> imgs = np.arange(2 * 784, dtype=np.int64).reshape(2, 28, 28) % 256
+        >>> pixel_mnist(imgs.astype(np.uint8)).shape
+        (2, 784, 1)
+    """
+    images = np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ShapeError(
+            f"pixel_mnist: argument `images` must be (N, 28, 28) uint8, got {images.shape} {images.dtype}"
+        )
+    flat = images.reshape(images.shape[0], MNIST_PIXELS)  # (N, 784), row-major
+    if permute:
+        flat = flat[:, permutation(seed)]  # (N, 784), same order for every image
+    return (flat.astype(np.float32) / 255.0)[:, :, None]  # (N, 784, 1)

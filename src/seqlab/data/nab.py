@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seqlab.data.series import _drop_trailing_blank_rows, _numeric_column, _read_table
+from seqlab.data.series import drop_trailing_blank_rows, numeric_column, read_table
 from seqlab.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,8 @@ def read_nab_series(path: str | Path, min_rows: int = 1) -> NabSeries:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: not a file; --data takes a CSV with the columns timestamp,value")
-    table = _read_table(path, "timestamp")
-    table = _drop_trailing_blank_rows(table)
+    table = read_table(path, "timestamp")
+    table = drop_trailing_blank_rows(table)
     available = [str(c) for c in table.columns]
     missing = [c for c in COLUMNS if c not in available]
     if missing:
@@ -81,7 +81,7 @@ def read_nab_series(path: str | Path, min_rows: int = 1) -> NabSeries:
     if len(table) == 0:
         raise DataError(f"{path}: no data rows (only the header)")
     stamps = _timestamps(table["timestamp"], path)
-    values = _numeric_column(table["value"], path, "value", parquet=False, allow_nan=False)
+    values = numeric_column(table["value"], path, "value", parquet=False, allow_nan=False)
     if len(values) < min_rows:
         raise DataError(f"{path}: {len(values)} rows; this needs at least {min_rows}")
     return NabSeries(path, stamps, values)

@@ -22,6 +22,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from seqlab.data.calendar import future_timestamps, grid_frequency, infer_frequency, rows_per_day
+from seqlab.data import memory
 from seqlab.data.registry import open_binary, resolve
 from seqlab.data.windows import StandardScaler, ett_borders, ett_rows_per_day, fraction_borders, make_windows
 from seqlab.errors import ConfigError, DataError
@@ -61,7 +62,8 @@ def _where(parquet: bool, row: int) -> str:
     return f"row {row + 1}" if parquet else f"line {row + 2}"
 
 
-def _read_table(path: Path, timestamp_col: str | None, nrows: int | None = None) -> pd.DataFrame:
+def read_table(path: Path, timestamp_col: str | None, nrows: int | None = None) -> pd.DataFrame:
+    """A CSV/TSV (gzipped or not) or Parquet file as read, blank CSV lines kept as all-NaN rows; DataError if unreadable."""
     if _is_parquet(path):
         try:
             with open_binary(path) as fh:
@@ -90,10 +92,11 @@ def read_header(path: str | Path) -> list[str]:
         ['Month', 'Passengers']
     """
     path = resolve(str(path))
-    return [str(c) for c in _read_table(path, None, nrows=0).columns]
+    return [str(c) for c in read_table(path, None, nrows=0).columns]
 
 
-def _drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+def drop_trailing_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without the all-NaN rows at its end (blank lines at the end of a CSV file)."""
     blank = df.isna().all(axis=1).to_numpy()
     n = len(df)
     while n > 0 and blank[n - 1]:
@@ -132,7 +135,8 @@ def _parse_timestamps(raw: pd.Series, path: Path, column: str, parquet: bool) ->
     return index
 
 
-def _numeric_column(raw: pd.Series, path: Path, column: str, parquet: bool, allow_nan: bool) -> np.ndarray:
+def numeric_column(raw: pd.Series, path: Path, column: str, parquet: bool, allow_nan: bool) -> np.ndarray:
+    """``raw`` as float64; a DataError names the line of the first non-numeric (or, unless ``allow_nan``, missing) value."""
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     missing_in_file = raw.isna().to_numpy()
     not_numeric = np.flatnonzero(np.isnan(values) & ~missing_in_file)
@@ -289,13 +293,19 @@ def read_series(
     """
     if missing not in MISSING_POLICIES:
         raise ConfigError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}, got {missing!r}")
-    path = resolve(str(path))
-    if not path.is_file():
-        raise DataError(f"{path}: not a file")
-    parquet = _is_parquet(path)
-    table = _read_table(path, timestamp_col)
-    if not parquet:
-        table = _drop_trailing_blank_rows(table)
+    lent = memory.lookup(path)
+    if lent is not None:  # a DataFrame given in memory: its rows are named "row N", as Parquet's are
+        if not isinstance(lent, pd.DataFrame):
+            raise DataError(f"{path}: a pandas DataFrame is needed, got {type(lent).__name__}")
+        path, parquet, table = Path(str(path)), True, lent.reset_index(drop=True).rename(columns=str)
+    else:
+        path = resolve(str(path))
+        if not path.is_file():
+            raise DataError(f"{path}: not a file")
+        parquet = _is_parquet(path)
+        table = read_table(path, timestamp_col)
+        if not parquet:
+            table = drop_trailing_blank_rows(table)
     if table.shape[1] == 0:
         raise DataError(f"{path}: no columns")
     if len(table) == 0:
@@ -336,7 +346,7 @@ def read_series(
         data[timestamp_col] = index.to_numpy()
         x = np.asarray((index - index[0]) / pd.Timedelta(seconds=1), dtype=np.float64)  # seconds from the start
     for col in value_cols:
-        values = _numeric_column(table[col], path, col, parquet, allow_nan=missing != "error")
+        values = numeric_column(table[col], path, col, parquet, allow_nan=missing != "error")
         if grid is not None:
             spread = np.full(len(grid), np.nan)
             spread[rows >= 0] = values

@@ -1,4 +1,4 @@
-"""Synthetic long-memory tasks: the adding problem, copy memory and pixel (permuted) MNIST.
+"""Synthetic long-memory tasks: the adding problem and copy memory (pixel MNIST: ``images.py``).
 
 Pure numpy generators after Bai, Kolter & Koltun (2018), "An Empirical Evaluation of Generic
 Convolutional and Recurrent Networks for Sequence Modeling", and their code (locuslab/TCN). Every
@@ -6,7 +6,8 @@ generator is seeded (``np.random.default_rng(seed)``) and batch-first; nothing i
 
 - ``adding_problem``: regression, x (N, T, 2) float32 -> y (N, 1) float32.
 - ``copy_memory``: per-step classification, x (N, T + 2K) int64 ids -> y (N, T + 2K) int64 ids.
-- ``pixel_mnist``: MNIST images (N, 28, 28) uint8 -> (N, 784, 1) float32, optionally permuted.
+- ``seqlab.data.images.pixel_mnist``, the third task of the paper: MNIST images as (N, 784, 1)
+  pixel sequences, optionally permuted.
 - ``SYNTHETIC_TASKS`` / ``make_splits``: the generated tasks by name, and train / val / test
   splits drawn with independent seeds (test data is never a copy of training data).
 
@@ -29,11 +30,10 @@ from typing import Callable
 
 import numpy as np
 
-from seqlab.errors import ConfigError, ShapeError
+from seqlab.errors import ConfigError
 
 ADDING_PLACEMENTS = ("halves", "anywhere")
 COPY_VARIANTS = ("locuslab", "arjovsky")
-MNIST_PIXELS = 28 * 28
 
 
 def _check_int(func: str, name: str, value: object, minimum: int) -> int:
@@ -243,59 +243,6 @@ def one_hot(ids: np.ndarray, depth: int = 10) -> np.ndarray:
             f"for depth={depth}; raise `depth`"
         )
     return np.eye(depth, dtype=np.float32)[ids]  # (..., D)
-
-
-# --------------------------------------------------------------------------------------------
-# Pixel MNIST
-# --------------------------------------------------------------------------------------------
-
-
-def permutation(seed: int = 0) -> np.ndarray:
-    """The fixed pixel order of permuted MNIST: ``np.random.default_rng(seed).permutation(784)``.
-
-    Example:
-        >>> p = permutation(0)
-        >>> p.shape, sorted(p.tolist()) == list(range(784))
-        ((784,), True)
-    """
-    return np.random.default_rng(seed).permutation(MNIST_PIXELS)  # (784,)
-
-
-def pixel_mnist(images: np.ndarray, permute: bool = False, seed: int = 0) -> np.ndarray:
-    """MNIST digits as sequences of 784 pixels, one per step (sequential / permuted MNIST).
-
-        x[i, t, 0] = images[i].reshape(784)[p_t] / 255
-
-    with ``p_t = t`` (row-major order, sequential MNIST) or ``p = permutation(seed)``, one fixed
-    permutation shared by every image (permuted MNIST), which breaks the locality of strokes and
-    spreads dependencies over the whole sequence. Values are scaled to [0, 1]; locuslab/TCN
-    standardises instead (mean 0.1307, std 0.3081), which a model's first layer can absorb.
-
-    Args:
-        images: (N, 28, 28) uint8, e.g. ``seqlab.data.images.load_mnist(...)["x_train"]``.
-        permute: use the fixed random pixel order instead of row-major order.
-        seed: seed of that order; the same seed gives the same permutation.
-
-    Returns:
-        (N, 784, 1) float32 in [0, 1]; pair it with the digit labels for classification.
-
-    Raises:
-        ShapeError: ``images`` is not (N, 28, 28) uint8; the message gives the shape and dtype.
-
-    Example:
-        >>> imgs = np.arange(2 * 784, dtype=np.int64).reshape(2, 28, 28) % 256
-        >>> pixel_mnist(imgs.astype(np.uint8)).shape
-        (2, 784, 1)
-    """
-    images = np.asarray(images)
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
-        raise ShapeError(
-            f"pixel_mnist: argument `images` must be (N, 28, 28) uint8, got {images.shape} {images.dtype}"
-        )
-    flat = images.reshape(images.shape[0], MNIST_PIXELS)  # (N, 784), row-major
-    if permute:
-        flat = flat[:, permutation(seed)]  # (N, 784), same order for every image
-    return (flat.astype(np.float32) / 255.0)[:, :, None]  # (N, 784, 1)
 
 
 # --------------------------------------------------------------------------------------------

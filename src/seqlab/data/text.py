@@ -22,7 +22,7 @@ from seqlab.data.text_tables import TextTable, empty_rows, read_labelled_texts, 
 from seqlab.errors import ConfigError
 
 __all__ = [
-    "PAD", "PAD_TOKEN", "UNK", "UNK_TOKEN", "TextTable", "Vocabulary", "WordTokenizer",
+    "HTML_BREAK", "PAD", "PAD_TOKEN", "UNK", "UNK_TOKEN", "TextTable", "Vocabulary", "WORD_PATTERN", "WordTokenizer",
     "empty_rows", "pad_sequences", "read_labelled_texts", "read_text_table",
 ]
 
@@ -30,11 +30,11 @@ PAD, UNK = 0, 1
 PAD_TOKEN, UNK_TOKEN = "<pad>", "<unk>"
 
 # HTML line breaks, as in IMDB reviews: "<br />", "<br/>", "<br>".
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # A word (letters, digits, underscore) with inner apostrophes or hyphens ("don't", "n't",
 # "well-made"), an English clitic written apart ("'s", "'ll", as SST-2 writes them), or a run of
 # one punctuation character ("!", ",", "...", "--", and the quotes around "'quoted'").
-_TOKEN = re.compile(r"\w+(?:['-]\w+)*|'(?:s|re|ve|d|ll|m|t)\b|([^\w\s])\1*", re.IGNORECASE)
+WORD_PATTERN = re.compile(r"\w+(?:['-]\w+)*|'(?:s|re|ve|d|ll|m|t)\b|([^\w\s])\1*", re.IGNORECASE)
 
 
 class WordTokenizer:
@@ -56,10 +56,10 @@ class WordTokenizer:
         self.lowercase = lowercase
 
     def __call__(self, text: str) -> list[str]:
-        text = _BR.sub(" ", text)
+        text = HTML_BREAK.sub(" ", text)
         if self.lowercase:
             text = text.lower()
-        return [m.group(0) for m in _TOKEN.finditer(text)]
+        return [m.group(0) for m in WORD_PATTERN.finditer(text)]
 
     def to_dict(self) -> dict[str, Any]:
         """Constructor arguments, ready for JSON."""

@@ -8,12 +8,14 @@ source, the compiler flags, torch or the CPU change.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from seqlab.kernels import native
 
 
 def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # a wait for another build says so
     try:
         module = native.load()
     except RuntimeError as exc:

@@ -2,7 +2,14 @@
 
 The C++ source (``csrc/``: ``common.h`` and one file per cell) is compiled once with torch's extension builder and
 cached (``python -m seqlab.kernels.build`` does it at install time; otherwise the first use
-does, saying so in the log). Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
+does, saying so in the log). A built library is loaded directly, with no lock: a stamp file
+beside it records what it was built from. Only a build takes a lock, ``build.lock``: an
+``flock`` that records its holder's PID and that the kernel drops when the holder dies, so a
+build stopped by ``timeout``, Ctrl-C or ``kill -9`` never leaves the next process waiting. A
+process that finds a live build waits at most ``$SEQLAB_KERNELS_LOCK_TIMEOUT`` seconds (default
+600), saying whom it waits for. (torch's own builder takes a lock file even when nothing needs
+building and waits for it with no time limit; a killed process leaves it behind. Under
+``build.lock`` such a file is stale by construction and removed.) Each function here wraps one layer and one direction in a ``torch.autograd.Function``:
 the forward keeps only the gate activations and states it needs, and the backward walks the
 steps in reverse, then computes dW_hh with one GEMM over all steps. Inputs are time-major
 (T, B, .) and contiguous; the input projection for all steps is the caller's, computed with
@@ -14,14 +21,19 @@ reference path (``backend="auto"``) or raise (``backend="native"``).
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import logging
 import os
+import sys
 import threading
-import time
 from pathlib import Path
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from seqlab.fileio import FileLock, atomic_write_text
 
 log = logging.getLogger(__name__)
 CSRC = Path(__file__).resolve().parent / "csrc"
@@ -38,7 +50,9 @@ _error: str | None = None
 # the source keeps NaN by integer tests where a comparison would drop it (see fast_exp, relu):
 # a NaN must come out as a NaN for the engine to stop on it.
 FLAGS = ["-O3", "-ffast-math"]
-STALE_LOCK_SECONDS = 900  # a build takes about a minute; a lock this old is a killed build's
+STAMP_FILE, BUILD_LOCK = "seqlab-build.json", "build.lock"
+LOCK_TIMEOUT_S = 600.0  # a build takes about a minute; $SEQLAB_KERNELS_LOCK_TIMEOUT changes the wait
+WAIT_NOTICE_S = 30.0  # how often a waiting process says so
 
 
 def load(verbose: bool = False):
@@ -72,21 +86,94 @@ def _reason(exc: Exception) -> str:
     return next((line for line in lines if ": error:" in line), lines[-1] if lines else type(exc).__name__)
 
 
-def _build(name: str, flags: list[str], verbose: bool):
-    from torch.utils.cpp_extension import load as build
-
-    _put_ninja_on_path()
+def kernels_folder(name: str) -> Path:
+    """Where the extension ``name`` is built: ``$SEQLAB_KERNELS_DIR/torch-<version>/<name>``."""
     root = os.environ.get("SEQLAB_KERNELS_DIR") or Path.home() / ".cache" / "seqlab" / "kernels"
-    folder = Path(root) / f"torch-{torch.__version__}" / name
+    return Path(root) / f"torch-{torch.__version__}" / name
+
+
+def build_stamp(name: str, flags: list[str]) -> str:
+    """A hash of everything the library depends on: the sources, flags, torch and Python."""
+    digest = hashlib.sha256()
+    for path in sorted(CSRC.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for part in (name, *flags, torch.__version__, sys.version, str(CSRC)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def _load_built(folder: Path, name: str, stamp: str):
+    """The library in ``folder`` if its stamp says it was built from these sources, else None."""
+    try:
+        recorded = json.loads((folder / STAMP_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    library = folder / f"{name}.so"
+    if not isinstance(recorded, dict) or recorded.get("stamp") != stamp or not library.is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(name, library)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (ImportError, OSError) as exc:
+        log.warning("%s: cannot be loaded (%s); rebuilding it", library, exc)
+        return None
+    return module
+
+
+def _lock_timeout() -> float:
+    value = os.environ.get("SEQLAB_KERNELS_LOCK_TIMEOUT")
+    try:
+        return float(value) if value else LOCK_TIMEOUT_S
+    except ValueError:
+        return LOCK_TIMEOUT_S
+
+
+def _build(name: str, flags: list[str], verbose: bool):
+    folder = kernels_folder(name)
+    stamp = build_stamp(name, flags)
+    module = _load_built(folder, name, stamp)  # the common case: built before, no lock needed
+    if module is not None:
+        return module
     folder.mkdir(parents=True, exist_ok=True)
-    lock = folder / "lock"
-    if lock.exists() and time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
-        log.warning("removing %s, left by a build that was stopped", lock)
-        lock.unlink(missing_ok=True)
-    if not any(folder.glob("*.so")):
-        log.warning("building seqlab's C++ recurrent kernels in %s (once, about a minute)", folder)
-    return build(name=name, sources=[str(p) for p in SOURCES], extra_cflags=flags,
-                 extra_include_paths=[str(CSRC)], build_directory=str(folder), verbose=verbose)
+    lock = FileLock(folder / BUILD_LOCK)
+    timeout = _lock_timeout()
+    notices: list[float] = []
+
+    def waiting(pid: int | None, waited: float) -> None:
+        if not notices or waited - notices[-1] >= WAIT_NOTICE_S:
+            notices.append(waited)
+            who = f"process {pid}" if pid is not None else "another process"
+            log.warning("waiting for %s, which is building seqlab's C++ kernels in %s (%.0f s so far, "
+                        "at most %.0f s)", who, folder, waited, timeout)
+
+    if not lock.acquire(timeout=timeout, poll=0.5, on_wait=waiting):
+        holder = lock.holder()
+        raise RuntimeError(f"gave up after {timeout:.0f} s waiting for process {holder} to build the kernels in "
+                           f"{folder} (its lock: {lock.path}); stop that process, or raise "
+                           "$SEQLAB_KERNELS_LOCK_TIMEOUT")
+    try:
+        module = _load_built(folder, name, stamp)  # built by the process waited for
+        if module is not None:
+            return module
+        from torch.utils.cpp_extension import load as build
+
+        _put_ninja_on_path()
+        # torch's builder waits, without a limit, for its own lock file; whoever made it held
+        # build.lock, which is ours now, so the file is left by a process that was stopped
+        torch_lock = folder / "lock"
+        if torch_lock.exists():
+            log.warning("removing %s, left by a build that was stopped", torch_lock)
+            torch_lock.unlink(missing_ok=True)
+        if not (folder / f"{name}.so").exists():
+            log.warning("building seqlab's C++ recurrent kernels in %s (once, about a minute)", folder)
+        module = build(name=name, sources=[str(p) for p in SOURCES], extra_cflags=flags,
+                       extra_include_paths=[str(CSRC)], build_directory=str(folder), verbose=verbose)
+        atomic_write_text(folder / STAMP_FILE, json.dumps({"stamp": stamp, "library": f"{name}.so"}) + "\n")
+        return module
+    finally:
+        lock.release()
 
 
 def _put_ninja_on_path() -> None:

@@ -12,12 +12,12 @@ import difflib
 from seqlab.errors import ConfigError
 from seqlab.layers.attention import AttentionPooling, TransformerEncoder
 from seqlab.layers.base import Layer
-from seqlab.layers.conv import (AveragePooling1D, AveragePooling2D, Conv1D, Conv2D,
-                                GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D,
-                                MaxPooling2D, SumPooling1D)
+from seqlab.layers.conv import Conv1D, Conv2D
 from seqlab.layers.core import Dense, Dropout, Embedding, Flatten, TokenDropout
 from seqlab.layers.decomposition import MovingAverage
 from seqlab.layers.normalization import RevIN
+from seqlab.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                                   GlobalMaxPooling1D, MaxPooling1D, MaxPooling2D, SumPooling1D)
 from seqlab.layers.recurrent import GRU, LSTM, SimpleRNN
 from seqlab.layers.tcn import TCN, TemporalBlock
 

@@ -1,71 +1,30 @@
-"""Atomic files and safetensors: nothing written is ever half-written, nothing loaded runs code.
+"""Save/load of model files: safetensors for tensors, JSON and YAML for the rest; nothing loaded runs code.
 
-Every write goes to a temporary file in the same folder and is renamed over the target, so a
-crash leaves either the old file or the new one. Weights are safetensors; everything else is
-JSON or YAML text.
+The atomic writes, JSON helpers and locks live in :mod:`seqlab.fileio` (they serve runs and
+checkpoints too) and are re-exported here for the modules that import them from ``models.io``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import os  # noqa: F401  (tests patch ``seqlab.models.io.os.replace``)
 from pathlib import Path
-from typing import Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
-from seqlab.jsonsafe import json_safe
 from seqlab.errors import WeightsError
-
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)  # read the process umask (os.umask can only be read by setting it)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a plain open() would honour the umask
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from seqlab.fileio import (  # noqa: F401  (re-exported)
+    atomic_write_bytes,
+    atomic_write_text,
+    read_json,
+    temp_dir_beside,
+    write_json,
+)
 
 
-def temp_dir_beside(path: str | Path) -> Path:
-    """A new hidden folder next to ``path`` (same file system, so it can be renamed onto it)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700
-    return tmp
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def write_json(path: str | Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(json_safe(obj), indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: str | Path) -> Any:
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WeightsError(f"{path}: not valid JSON ({exc})") from exc
+__all__ = ["atomic_write_bytes", "atomic_write_text", "load_tensors", "load_weights", "read_json", "save_tensors",
+           "temp_dir_beside", "write_json"]
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:

@@ -1,25 +1,25 @@
 """``Sequential``: a stack of layers with the Keras surface the seed documents use.
 
 The network itself is a plain ``nn.Module`` (``forward`` runs the layers and passes masks
-on, as Keras does); ``compile``/``fit``/``evaluate``/``predict`` hand the work to the one
-training engine in ``seqlab.training.engine``. That call is the only link from a model to
-training, imported when ``fit`` runs, so building and running a network never loads
-Lightning.
+on, as Keras does). ``compile``/``fit``/``evaluate``/``predict`` are one line each: the work is
+the training engine's, and ``Sequential.trainer`` does it (``seqlab.training.sequential``).
+A model names its trainer and never imports the training package (the import contract), so
+building and running a network never loads Lightning.
 """
 
 from __future__ import annotations
 
+import pkgutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
-import pydantic
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+from torch.utils.data import TensorDataset
 
-from seqlab.errors import ConfigError, DataError, ShapeError, WeightsError, describe_validation
+from seqlab.errors import ConfigError, DataError, WeightsError
 from seqlab.layers import LAYERS
 from seqlab.layers.base import Layer
 from seqlab.layers.core import Embedding
@@ -27,6 +27,8 @@ from seqlab.models import io
 from seqlab.models.spec import layers_from_spec, spec_from_layers
 
 MODEL_FILE, WEIGHTS_FILE, FORMAT = "model.json", "weights.safetensors", "seqlab.model/1"
+# Where compile/fit/evaluate/predict are done, as "module:attribute": the engine's, above this package.
+TRAINER = "seqlab.training.sequential:SequentialTrainer"
 
 
 class Sequential(nn.Module):
@@ -45,12 +47,17 @@ class Sequential(nn.Module):
         torch.Size([8, 1])
     """
 
+    # The object that compiles, fits, evaluates and predicts (``SequentialTrainer``), or its
+    # "module:attribute" name until the first call; assign another to change how models train.
+    trainer: ClassVar[Any] = TRAINER
+
     def __init__(self, layers: Sequence[nn.Module] = (), input_shape: Sequence[int] | None = None) -> None:
         super().__init__()
         self.layers = nn.ModuleList()
         self.input_shape = tuple(input_shape) if input_shape is not None else None
         self.compile_config: dict[str, Any] | None = None
         self.history = None
+        self.stream_batch_size: int | None = None  # a stateful model's batch, set by fit
         for layer in layers:
             self.add(layer)
         if self.input_shape is not None:
@@ -139,23 +146,12 @@ class Sequential(nn.Module):
             print_fn(out)
         return out
 
-    # -- the Keras training surface --------------------------------------------------------------
+    # -- the Keras training surface: the trainer's (seqlab.training.sequential) ------------------------
     def compile(self, optimizer: str | dict = "adam", loss: str = "mse", metrics: Sequence[str] | None = None,
                 learning_rate: float | None = None, from_logits: bool = False) -> "Sequential":
         """Choose the optimizer (``adam``, ``adamw``, ``rmsprop``, ``sgd``, or a dict with ``name``,
         ``lr``, ``weight_decay``, ``momentum``), the loss and the metrics (``accuracy``, ``mae``, ``rmse``)."""
-        from seqlab.training.config import OptimizerConfig
-        from seqlab.training.losses import get_loss
-        from seqlab.training.metrics import build_metrics
-
-        opt = {"name": optimizer} if isinstance(optimizer, str) else dict(optimizer)
-        if learning_rate is not None:
-            opt["lr"] = learning_rate
-        opt = _validated(OptimizerConfig, opt, "compile: optimizer").model_dump()
-        get_loss(loss, from_logits=from_logits)  # fail now on an unknown loss
-        build_metrics(list(metrics or []), loss)
-        self.compile_config = {"optimizer": opt, "loss": loss, "metrics": list(metrics or []),
-                               "from_logits": from_logits}
+        self.compile_config = self._trainer().compile(self, optimizer, loss, metrics, learning_rate, from_logits)
         return self
 
     def fit(self, x=None, y=None, batch_size: int = 32, epochs: int = 1, validation_data=None,
@@ -168,110 +164,33 @@ class Sequential(nn.Module):
         field may be given by keyword: ``gradient_clip_val``, ``early_stopping``, ``lr_schedule``,
         ``seed``, ``deterministic``, ``devices``, ``strategy``, ``accelerator`` ...
         """
-        from lightning.pytorch.callbacks import Callback
-
-        from seqlab.training import engine
-        from seqlab.training.config import OptimizerConfig, TrainConfig
-
-        cfg = self._require_compiled("fit")
-        options = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle,
-                   "progress": bool(verbose), **train_options}
-        config = _validated(TrainConfig, options, "fit")
-        stateful = self._stateful_label()
-        shuffled = isinstance(x.sampler, RandomSampler) if isinstance(x, DataLoader) else config.shuffle
-        if stateful and shuffled:
-            raise ConfigError(f"fit: {stateful} is stateful, so batches must come in stream order: "
-                              "pass shuffle=False (seqlab.data.streams.stream_chunks lays a stream out "
-                              "for it)")
-        if stateful:
-            self._stream_batch_size = config.batch_size  # evaluate and predict stream alike
-        if callbacks is not None and not all(isinstance(c, Callback) for c in callbacks):
-            bad = next(type(c).__name__ for c in callbacks if not isinstance(c, Callback))
-            raise ConfigError(f"fit: callbacks must be lightning Callback instances, got {bad}")
-        train, val = self._fit_loaders(x, y, validation_data, validation_split, config)
-        if self.input_shape is None and config.seed is not None:
-            torch.manual_seed(config.seed)  # the seed covers the initial weights too
-        self._build_from(train)
-        self._check_targets(train, cfg)
-        self.history = engine.fit(
-            self, loss=cfg["loss"], metrics=cfg["metrics"], optimizer=OptimizerConfig(**cfg["optimizer"]),
-            train_loader=train, val_loader=val, config=config, run_dir=run_dir,
-            callbacks=callbacks, resume=resume, from_logits=cfg["from_logits"])
+        self.history = self._trainer().fit(
+            self, x, y, batch_size=batch_size, epochs=epochs, validation_data=validation_data,
+            validation_split=validation_split, callbacks=callbacks, shuffle=shuffle, verbose=verbose,
+            run_dir=run_dir, resume=resume, **train_options)
         return self.history
 
     def evaluate(self, x=None, y=None, batch_size: int | None = None) -> dict[str, float]:
         """Loss and metrics on ``(x, y)``, as a dict (Keras' ``return_dict=True``); batches of 256,
         or for a stateful model of ``fit``'s size."""
-        from seqlab.training import engine
-
-        cfg = self._require_compiled("evaluate")
-        loader = x if isinstance(x, DataLoader) else \
-            _loader(x, y, self._batch_size_for(x, batch_size, "evaluate"), shuffle=False)
-        self._build_from(loader)
-        return engine.evaluate(self, loss=cfg["loss"], metrics=cfg["metrics"], loader=loader,
-                               from_logits=cfg["from_logits"])
+        return self._trainer().evaluate(self, x, y, batch_size)
 
     def predict(self, x, batch_size: int | None = None) -> np.ndarray:
         """Outputs for ``x`` as a NumPy array; batches as in ``evaluate``."""
-        from seqlab.training import engine
+        return self._trainer().predict(self, x, batch_size)
 
-        loader = x if isinstance(x, DataLoader) else \
-            _loader(x, None, self._batch_size_for(x, batch_size, "predict"), shuffle=False)
-        self._build_from(loader)
-        return engine.predict(self, loader).cpu().numpy()
+    @classmethod
+    def _trainer(cls):
+        if isinstance(cls.trainer, str):  # named, not imported: models sit below training
+            cls.trainer = pkgutil.resolve_name(cls.trainer)()
+        return cls.trainer
 
-    def _stateful_label(self) -> str | None:
+    def stateful_label(self) -> str | None:
+        """The label of the first stateful layer (whose batches must come in stream order), or None."""
         return next((m.label for m in self.modules() if getattr(m, "stateful", False)), None)
 
-    def _batch_size_for(self, x, batch_size: int | None, what: str) -> int:
-        """256 by default; a stateful model streams in batches of one fixed size that divides x."""
-        stateful = self._stateful_label()
-        if stateful is None:
-            return 256 if batch_size is None else batch_size
-        batch_size = batch_size or getattr(self, "_stream_batch_size", None)
-        if batch_size is None:
-            raise ConfigError(f"{what}: {stateful} is stateful: pass the batch_size the stream was laid "
-                              "out for (seqlab.data.streams.stream_chunks)")
-        _check_stream(len(x), batch_size, what, stateful)
-        return batch_size
-
-    def _require_compiled(self, what: str) -> dict:
-        if self.compile_config is None:
-            raise ConfigError(f"{what}: call compile(optimizer, loss, metrics) first")
-        return self.compile_config
-
-    def _fit_loaders(self, x, y, validation_data, validation_split, config):
-        if isinstance(x, DataLoader):
-            if validation_split:
-                raise ConfigError("fit: `validation_split` needs arrays; with a DataLoader pass validation_data")
-            val = validation_data if isinstance(validation_data, DataLoader) or validation_data is None \
-                else _loader(*validation_data, config.batch_size, shuffle=False)
-            return x, val
-        x, y = _tensor(x, "x"), _tensor(y, "y")
-        if len(x) != len(y):
-            raise DataError(f"fit: x has {len(x)} samples but y has {len(y)}")
-        if validation_data is None and validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ConfigError(f"fit: `validation_split` must be in (0, 1), got {validation_split}")
-            held_out = int(round(len(x) * validation_split))
-            if self._stateful_label():  # whole batches of streams: row b still continues row b
-                held_out -= held_out % config.batch_size
-            cut = len(x) - held_out
-            if cut < 1 or cut >= len(x):
-                raise DataError(f"fit: validation_split={validation_split} leaves an empty split of {len(x)} samples")
-            validation_data = (x[cut:], y[cut:])
-            x, y = x[:cut], y[:cut]
-        if self._stateful_label():
-            _check_stream(len(x), config.batch_size, "fit", self._stateful_label())
-        train = _loader(x, y, config.batch_size, shuffle=config.shuffle)
-        val = None
-        if validation_data is not None:
-            val = validation_data if isinstance(validation_data, DataLoader) else \
-                _loader(*validation_data, config.batch_size, shuffle=False, names=("validation x", "validation y"))
-        return train, val
-
-    def _build_from(self, loader: DataLoader) -> None:
-        """Build from the shape of the first batch, so the optimizer sees every parameter."""
+    def build_from(self, loader) -> None:
+        """Build from the shape of the first batch of ``loader``, so the optimizer sees every parameter."""
         if self.input_shape is not None:
             return
         batch = next(iter(loader), None)
@@ -279,32 +198,6 @@ class Sequential(nn.Module):
             raise DataError("the DataLoader yields no batches: the dataset is empty")
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         self.build(tuple(x.shape[1:]))
-
-    def _check_targets(self, loader: DataLoader, cfg: dict) -> None:
-        """One batch through the model and the loss, so that an output that does not fit the
-        targets is reported against the last layer before any training starts."""
-        from seqlab.training.losses import get_loss
-
-        batch = next(iter(loader), None)
-        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
-            return  # the engine explains malformed batches
-        x, y = batch
-        was_training = self.training
-        self.eval()
-        self.reset_states()
-        try:
-            with torch.no_grad():
-                y_pred = self(x[:2])  # a layer's own error names that layer: let it through
-        finally:
-            self.train(was_training)
-            self.reset_states()  # the probe must not leave a 2-row state behind
-        try:
-            get_loss(cfg["loss"], from_logits=cfg["from_logits"])(y_pred, y[:2])
-        except ShapeError as exc:
-            last = self.layers[-1]
-            label = getattr(last, "label", type(last).__name__)
-            raise ShapeError(f"{label} (the last layer) outputs {tuple(y_pred.shape[1:])} per sample but the "
-                             f"targets have shape {tuple(y.shape[1:])}: {exc}") from None
 
     def reset_states(self) -> None:
         """Forget the state of every stateful layer (Keras' ``model.reset_states()``)."""
@@ -355,49 +248,15 @@ def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def _validated(schema: type[pydantic.BaseModel], values: dict, where: str):
-    try:
-        return schema.model_validate(values)
-    except pydantic.ValidationError as exc:
-        raise ConfigError(f"{where}: {describe_validation(exc)}") from None
-
-
-def _check_stream(n: int, batch_size: int, what: str, layer: str) -> None:
-    if n % batch_size:
-        raise DataError(f"{what}: {layer} is stateful, but {n} samples do not make whole batches of "
-                        f"{batch_size}: a stream laid out by seqlab.data.streams.stream_chunks does")
-
-
-def _tensor(a, name: str) -> torch.Tensor:
-    """Arrays to tensors (floats as float32), refusing empty or non-finite data by name."""
-    if a is None:
-        raise DataError(f"{name} is missing")
-    t = a if torch.is_tensor(a) else torch.from_numpy(np.array(a))  # a copy: arrays may be read-only views
-    if t.is_floating_point() and t.dtype == torch.float64 and not torch.is_tensor(a):
-        t = t.float()
-    if t.dim() == 0 or len(t) == 0:
-        raise DataError(f"{name} is empty")
-    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        bad = torch.nonzero(~torch.isfinite(t))[0].tolist()
-        raise DataError(f"{name} contains NaN or Inf (first at index {tuple(bad)})")
-    return t
-
-
-def _loader(x, y, batch_size: int, shuffle: bool, names=("x", "y")) -> DataLoader:
-    tensors = [_tensor(x, names[0])] + ([] if y is None else [_tensor(y, names[1])])
-    if len(tensors) == 2 and len(tensors[0]) != len(tensors[1]):
-        raise DataError(f"{names[0]} has {len(tensors[0])} samples but {names[1]} has {len(tensors[1])}")
-    return DataLoader(TensorBatches(*tensors), batch_size=batch_size, shuffle=shuffle, collate_fn=_as_batch)
-
-
 class TensorBatches(TensorDataset):
     """A ``TensorDataset`` whose loader takes a whole batch with one indexing per tensor (torch's
-    ``__getitems__`` protocol), not sample by sample and then stacked: a millisecond a batch."""
+    ``__getitems__`` protocol), not sample by sample and then stacked: a millisecond a batch.
+    Pass ``collate_fn=TensorBatches.collate`` to the ``DataLoader``."""
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
         index = torch.as_tensor(indices)
         return tuple(t[index] for t in self.tensors)
 
-
-def _as_batch(batch):
-    return batch  # TensorBatches hands over finished batches
+    @staticmethod
+    def collate(batch):
+        return batch  # the batch is already whole

@@ -13,12 +13,13 @@ import pydantic
 import yaml
 from pydantic import Field
 
+from seqlab.configbase import Strict
 from seqlab.errors import ConfigError, describe_validation
 from seqlab.models.spec import layers_from_spec
-from seqlab.training.config import OptimizerConfig, TrainConfig, _Strict
+from seqlab.training.config import OptimizerConfig, TrainConfig
 
 
-class SeriesData(_Strict):
+class SeriesData(Strict):
     """Windows of a time series: ``lookback`` steps in, the next ``horizon`` steps of ``target`` out."""
 
     kind: Literal["series"] = "series"
@@ -31,7 +32,7 @@ class SeriesData(_Strict):
     split: Literal["ett"] | list[float] = "ett"  # the ETT protocol, or chronological fractions
 
 
-class TextData(_Strict):
+class TextData(Strict):
     """Labelled texts (TSV/CSV/JSONL): word tokens, a vocabulary, padded id sequences."""
 
     kind: Literal["text"] = "text"
@@ -48,7 +49,7 @@ class TextData(_Strict):
     limit: int | None = Field(None, ge=10)  # use only the first N training rows (quick runs)
 
 
-class MnistData(_Strict):
+class MnistData(Strict):
     """MNIST digits from idx files: images (28, 28, 1), rows as a sequence (28 steps of 28), or
     pixels as a sequence (784 steps of 1: sequential MNIST; ``permuted``: in one fixed shuffled order)."""
 
@@ -59,7 +60,7 @@ class MnistData(_Strict):
     limit: int | None = Field(None, ge=10)
 
 
-class SyntheticData(_Strict):
+class SyntheticData(Strict):
     """A long-memory benchmark generated on the fly (Bai et al. 2018): the adding problem (two
     marked numbers among ``length`` to sum) or copy memory (recall 10 symbols after ``length`` blanks)."""
 
@@ -75,14 +76,14 @@ class SyntheticData(_Strict):
 DataConfig = Annotated[Union[SeriesData, TextData, MnistData, SyntheticData], Field(discriminator="kind")]
 
 
-class CompileConfig(_Strict):
+class CompileConfig(Strict):
     optimizer: OptimizerConfig = OptimizerConfig()
     loss: str = "mse"
     metrics: list[str] = []
     from_logits: bool = False
 
 
-class RunConfig(_Strict):
+class RunConfig(Strict):
     data: DataConfig = SeriesData()
     model: list[dict[str, dict[str, Any] | None]]
     compile: CompileConfig = CompileConfig()

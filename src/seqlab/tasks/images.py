@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlab.data.images import load_mnist, read_idx
+from seqlab.data.images import load_mnist, pixel_mnist, read_idx
 from seqlab.data.registry import resolve
-from seqlab.data.synthetic import pixel_mnist
 from seqlab.tasks.config import MnistData
 from seqlab.tasks.prepared import Prepared, outputs_for_class, targets
 

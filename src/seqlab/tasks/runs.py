@@ -15,8 +15,7 @@ data leaves the disk as it was. A run directory holds::
 
 from __future__ import annotations
 
-import shutil
-import time
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +27,13 @@ from seqlab.errors import ConfigError, DataError, RunDirError
 from seqlab.models import Sequential, load_model
 from seqlab.models import io
 from seqlab.models.spec import layers_from_spec
+from seqlab.tasks.results import standard_result
 from seqlab.tasks import forecasting, images, synthetic
 from seqlab.tasks.text import generic as text
 from seqlab.tasks.config import RunConfig, load_config, parse_config
 from seqlab.tasks.prepared import Prepared
-from seqlab.tasks.rundir import CONFIG_FILE, check_out, is_main_process, replace_run, existing_run_dir
+from seqlab.tasks.rundir import CONFIG_FILE, check_out, default_run_dir, is_main_process, resume_source, staged_run
+from seqlab.tasks.runfiles import existing_run_dir
 
 PREPROCESSING_FILE, METRICS_FILE = "preprocessing.json", "metrics.json"
 
@@ -41,20 +42,22 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
           overwrite: bool = False, resume: bool = False, progress: bool = False) -> dict:
     """Train the config (the embedded default when None) into the run directory ``out``.
 
-    A new run trains in a hidden sibling folder that is renamed to ``out`` only when it has
-    finished, so a failure leaves the disk as it was (``--overwrite`` replaces a run directory,
-    never any other folder). ``resume=True`` continues ``out`` from its last checkpoint; only
-    ``train.*`` keys may be overridden then. Under DDP (``train.devices > 1``) the other ranks
-    re-run this command: they train alongside rank 0 and write nothing.
+    A run trains in a staging folder beside ``out`` (:func:`seqlab.tasks.rundir.staged_run`) that
+    is renamed to ``out`` only when it has finished, so a failure leaves the disk as it was
+    (``--overwrite`` replaces a run directory seqlab wrote, never any other folder). ``resume=True``
+    continues the run of ``out`` from its last checkpoint: an interrupted one, or a finished one
+    trained further; only ``train.*`` keys may be overridden then. Without ``out`` the run goes to
+    ``runs/<time>-<pid>``. Under DDP (``train.devices > 1``) the other ranks re-run this command:
+    they train alongside rank 0 and write nothing.
 
     Returns ``{"test": {...}, "baseline": {...}, "run_dir": ..., "epochs": n, "history": {...}}``.
     """
-    out = Path(out) if out is not None else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    out = Path(out) if out is not None else default_run_dir()
     worker = not is_main_process()
+    if not worker:
+        check_out(out, overwrite, resume=resume)
     if resume:
         config_path = _resume_config(out, config_path, overrides)
-    elif not worker:
-        check_out(out, overwrite)
     config, base = load_config(config_path, list(overrides))
     config = with_absolute_paths(config, base)
     prepared = prepare(config, base)
@@ -64,23 +67,19 @@ def train(config_path: str | Path | None = None, overrides: list[str] = (), out:
                        input_shape=prepared.input_shape)
     model.compile(**config.compile.model_dump())
 
-    work = out if resume or worker else io.temp_dir_beside(out)
-    try:
+    staged = contextlib.nullcontext(None) if worker else staged_run(out, overwrite=overwrite, resume=resume)
+    with staged as work:  # None in the other DDP ranks: they write nothing
+        if work is not None and not resume:  # the config first, so that a killed run can be resumed
+            io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
         train_options = config.train.model_dump(exclude={"epochs", "batch_size", "shuffle", "progress"})
         history = model.fit(prepared.x_train, prepared.y_train, validation_data=(prepared.x_val, prepared.y_val),
                             epochs=config.train.epochs, batch_size=config.train.batch_size,
-                            shuffle=config.train.shuffle, verbose=int(progress), run_dir=None if worker else work,
-                            resume=resume, **train_options)
+                            shuffle=config.train.shuffle, verbose=int(progress), run_dir=work,
+                            **train_options)  # staged_run(resume=True) makes fit continue its checkpoint
         result = score_run(model, prepared)
         result.update(run_dir=str(out), epochs=len(history.epoch), history=history.history)
-        if not worker:
+        if work is not None:
             write_run(work, model, config, prepared.state, result)
-    except BaseException:
-        if work != out:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-    if work != out:
-        replace_run(work, out)
     return result
 
 
@@ -89,11 +88,12 @@ def write_run(folder: Path, model: Sequential, config: RunConfig, state: dict, r
     model.save(folder)
     io.atomic_write_text(folder / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(folder / PREPROCESSING_FILE, state)
-    io.write_json(folder / METRICS_FILE, result)
+    io.write_json(folder / METRICS_FILE, standard_result(result))
 
 
 def _resume_config(out: Path, config_path, overrides) -> Path:
-    if not (out / CONFIG_FILE).is_file():
+    source = resume_source(out)  # the interrupted run of out, if there is one
+    if not (source / CONFIG_FILE).is_file():
         raise RunDirError(f"--resume needs an existing run directory with {CONFIG_FILE}, got {out}")
     if config_path is not None:
         raise ConfigError(f"--resume continues {out} with its own {CONFIG_FILE}; drop the CONFIG argument")
@@ -101,7 +101,7 @@ def _resume_config(out: Path, config_path, overrides) -> Path:
         if not item.strip().startswith("train."):
             raise ConfigError(f"--set {item}: only train.* keys may change on --resume (data and model "
                               "must stay as the run was trained)")
-    return out / CONFIG_FILE
+    return source / CONFIG_FILE
 
 
 def evaluate(run_dir: str | Path) -> dict:

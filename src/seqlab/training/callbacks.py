@@ -24,7 +24,7 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from seqlab.errors import NonFiniteLossError
-from seqlab.models.io import atomic_write_text
+from seqlab.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from seqlab.training.engine import History

@@ -1,23 +1,34 @@
 """Checkpoints without pickle: safetensors for tensors, JSON for everything else.
 
-At every epoch end, ``RunCheckpoint`` writes under ``run_dir/checkpoints/``:
+At every epoch end, ``RunCheckpoint`` writes ``run_dir/checkpoints/``, one folder holding:
 
 - ``last.safetensors``: the network's ``state_dict()`` (load it with ``net.load_state_dict``);
 - ``last.optimizer.safetensors``: the optimizer's state tensors, keys ``state.{param_idx}.{name}``;
 - ``last.json``: epoch, global step, the optimizer's ``param_groups`` and non-tensor state, the
   schedule's and early stopping's state, the best score so far and the history so far;
-- ``best.safetensors``: the network's weights, whenever the monitored value improves.
+- ``best.safetensors``: the network's weights of the best epoch so far (by the monitored value).
+
+The folder is one unit: each save writes a new folder ``.checkpoints.new``, flushes it, then moves
+the current one aside (``.checkpoints.old``), renames the new one into place and only then
+deletes the old one. A process killed at any moment leaves a complete checkpoint in
+``checkpoints/`` or, between the two renames, in ``.checkpoints.old``; :func:`checkpoint_dir`
+finds it. Weights, optimizer state and ``last.json`` can never come from different epochs.
 
 Lightning's own ``.ckpt`` files go through ``torch.save`` (pickle), which can run code when loaded;
-nothing here can. Each file is written atomically, and each safetensors file records its epoch in
-its metadata, so ``load_last`` notices a set of files left half-updated by a crash.
+nothing here can. Each safetensors file records its epoch in its metadata, so ``load_last`` also
+notices files mixed by hand (or by the per-file writes of older seqlab versions).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
+import shutil
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +40,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
 from seqlab.errors import RunDirError, WeightsError
-from seqlab.models.io import atomic_write_bytes, load_tensors, load_weights, read_json
+from seqlab.fileio import fsync_dir, read_json, signals_deferred, write_synced
+from seqlab.models.io import load_tensors, load_weights
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
+NEW_DIR, OLD_DIR = ".checkpoints.new", ".checkpoints.old"  # a save in progress; the one it replaces
 # What a resumed schedule takes from its checkpoint: how far it got. Its settings (gamma, t_max,
 # total steps of a one-cycle run ...) come from the resumed run's config, as for early stopping.
 SCHEDULE_PROGRESS = (
@@ -135,29 +148,110 @@ class LastCheckpoint:
         return bool(self.meta.get("stopped", False))
 
 
+def checkpoint_dir(run_dir: str | Path) -> Path | None:
+    """The complete checkpoint folder of ``run_dir``: ``checkpoints/``, else ``.checkpoints.old``
+    (a process killed between the two renames of a save), else None when there is none."""
+    for name in (CHECKPOINT_DIR, OLD_DIR):
+        folder = Path(run_dir) / name
+        if (folder / "last.json").is_file():
+            return folder
+    return None
+
+
+def save_unit(run_dir: str | Path, files: dict[str, bytes], keep: tuple[str, ...] = ()) -> Path:
+    """Write ``files`` as the new ``run_dir/checkpoints/``, replacing the old folder as one unit.
+
+    ``keep`` names files of the current checkpoint that the new one takes over unchanged
+    (hard-linked, or copied where links are not possible). The previous checkpoint stays complete
+    until the new one is: see the module docstring.
+    """
+    run_dir = Path(run_dir)
+    current, new, old = run_dir / CHECKPOINT_DIR, run_dir / NEW_DIR, run_dir / OLD_DIR
+    previous = checkpoint_dir(run_dir)
+    if new.exists():
+        shutil.rmtree(new)  # a save that was cut short
+    new.mkdir(parents=True)
+    for name, data in files.items():
+        write_synced(new / name, data)
+    for name in keep:
+        source = previous / name if previous is not None else None
+        if source is not None and source.is_file() and name not in files:
+            try:
+                os.link(source, new / name)
+            except OSError:
+                shutil.copy2(source, new / name)
+    fsync_dir(new)
+    with signals_deferred():
+        if old.exists() and current.exists():
+            shutil.rmtree(old)  # the leftover of a save killed before its clean-up
+        if current.exists():
+            os.replace(current, old)
+        os.replace(new, current)
+        fsync_dir(run_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return current
+
+
 def load_last(run_dir: str | Path, net: torch.nn.Module) -> LastCheckpoint:
-    """Load ``run_dir/checkpoints/last.*``: weights into ``net``, the rest returned.
+    """Load the last checkpoint of ``run_dir``: weights into ``net``, the rest returned.
 
     Raises:
         RunDirError: there is no checkpoint to resume from.
         WeightsError: the files are unreadable, inconsistent, or do not fit ``net``.
     """
-    directory = Path(run_dir) / CHECKPOINT_DIR
-    json_path = directory / "last.json"
-    if not json_path.exists():
+    directory = checkpoint_dir(run_dir)
+    if directory is None:
+        json_path = Path(run_dir) / CHECKPOINT_DIR / "last.json"
         raise RunDirError(f"{run_dir}: nothing to resume, {json_path} does not exist; train without resume first")
+    json_path = directory / "last.json"
     meta = read_json(json_path)
-    if meta.get("format") != FORMAT:
-        raise WeightsError(f"{json_path}: not a seqlab training checkpoint (format {meta.get('format')!r})")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise WeightsError(f"{json_path}: not a seqlab training checkpoint (format {found!r})")
     weights_path, optimizer_path = directory / "last.safetensors", directory / "last.optimizer.safetensors"
     for path in (weights_path, optimizer_path):
         if _file_epoch(path) != meta["epoch"]:
             raise WeightsError(
                 f"{path}: holds epoch {_file_epoch(path)} but {json_path} says epoch {meta['epoch']} "
-                "(a crash while saving?); restart the run without resume"
+                "(files mixed from two checkpoints); restart the run without resume"
             )
     load_weights(net, weights_path)
     return LastCheckpoint(path=directory, meta=meta, optimizer_tensors=load_tensors(optimizer_path))
+
+
+def epochs_completed(run_dir: str | Path) -> int | None:
+    """How many epochs the last checkpoint of ``run_dir`` holds (None without one)."""
+    directory = checkpoint_dir(run_dir)
+    if directory is None:
+        return None
+    try:
+        return int(read_json(directory / "last.json")["epoch"]) + 1
+    except (WeightsError, KeyError, TypeError, ValueError, OSError):
+        return None
+
+
+# Run folders whose training resumes from their own checkpoint when there is one: set by
+# ``tasks.rundir.staged_run(resume=True)`` around a task's training, which reaches ``engine.fit``
+# through the task's own code; ``fit(resume=True)`` says the same for one call.
+_RESUME_IN: ContextVar[tuple[Path, ...]] = ContextVar("seqlab_resume_in", default=())
+
+
+@contextlib.contextmanager
+def resuming(run_dir: str | Path) -> Iterator[None]:
+    """Within the block, ``engine.fit`` into ``run_dir`` continues from its checkpoint if it has one
+    (and starts afresh if it has none: a run killed in its first epoch)."""
+    token = _RESUME_IN.set((*_RESUME_IN.get(), Path(run_dir).resolve()))
+    try:
+        yield
+    finally:
+        _RESUME_IN.reset(token)
+
+
+def resume_requested(run_dir: str | Path | None) -> bool:
+    """Whether a :func:`resuming` block covers ``run_dir`` and it holds a checkpoint."""
+    if run_dir is None or Path(run_dir).resolve() not in _RESUME_IN.get():
+        return False
+    return checkpoint_dir(run_dir) is not None
 
 
 class RunCheckpoint(Checkpoint):
@@ -191,7 +285,7 @@ class RunCheckpoint(Checkpoint):
         early_stopping: EarlyStopping | None = None,
         resume_from: LastCheckpoint | None = None,
     ) -> None:
-        self.directory = Path(run_dir) / CHECKPOINT_DIR if run_dir is not None else None
+        self.run_dir = Path(run_dir) if run_dir is not None else None
         self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
         self.keep_best = keep_best
         self.early_stopping = early_stopping
@@ -252,12 +346,9 @@ class RunCheckpoint(Checkpoint):
             self.best_score, self.best_epoch = score, epoch
             if self.keep_best:
                 self.best_state = {k: v.detach().to("cpu").clone() for k, v in net.state_dict().items()}
-        if self.directory is None or not trainer.is_global_zero:
+        if self.run_dir is None or not trainer.is_global_zero:
             return
         weights = _tensor_file(net.state_dict(), epoch)
-        if improved:
-            atomic_write_bytes(self.directory / "best.safetensors", weights)
-            self.best_model_path = str(self.directory / "best.safetensors")
         optimizer_tensors, optimizer_meta = optimizer_state(trainer.optimizers[0])
         scheduler = trainer.lr_scheduler_configs[0].scheduler if trainer.lr_scheduler_configs else None
         early = self.early_stopping.state_dict() if self.early_stopping is not None else None
@@ -278,11 +369,14 @@ class RunCheckpoint(Checkpoint):
             "epochs": record.epoch,
             "lr": to_json(record.lr),
         }
-        files = [
-            ("last.safetensors", weights),
-            ("last.optimizer.safetensors", _tensor_file(optimizer_tensors, epoch)),
-            ("last.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8")),
-        ]
-        for name, data in files:  # serialised first, so the three renames follow each other closely
-            atomic_write_bytes(self.directory / name, data)
-        log.debug("epoch %d: checkpoint written to %s", epoch, self.directory)
+        files = {
+            "last.safetensors": weights,
+            "last.optimizer.safetensors": _tensor_file(optimizer_tensors, epoch),
+            "last.json": (json.dumps(meta, indent=2) + "\n").encode("utf-8"),
+        }
+        if improved:
+            files["best.safetensors"] = weights
+        directory = save_unit(self.run_dir, files, keep=("best.safetensors",))
+        if (directory / "best.safetensors").exists():
+            self.best_model_path = str(directory / "best.safetensors")
+        log.debug("epoch %d: checkpoint written to %s", epoch, directory)

@@ -11,8 +11,12 @@ What ``fit`` adds to Lightning:
 - seeding: ``lightning.seed_everything(config.seed)`` and a reseed from ``(seed, epoch)`` at the
   start of every epoch (``SeedEachEpoch``), so a resumed run repeats the uninterrupted one;
 - a NaN/Inf training loss raises :class:`~seqlab.errors.NonFiniteLossError` (epoch and step);
-- with a ``run_dir``: ``metrics.csv`` and pickle-free checkpoints (``checkpoint.RunCheckpoint``),
-  and ``resume=True`` continues from ``run_dir/checkpoints/last.*``;
+- with a ``run_dir``: ``metrics.csv`` and pickle-free checkpoints (``checkpoint.RunCheckpoint``,
+  one folder replaced as a unit each epoch), and ``resume=True`` continues from
+  ``run_dir/checkpoints/last.*`` (so does a task run resumed by ``tasks.rundir.staged_run``);
+- a stop by SIGTERM or Ctrl-C is an error, not a success: Lightning ends a SIGTERM'd fit with exit
+  status 0 and turns Ctrl-C into ``sys.exit(1)``; ``fit`` raises ``SystemExit(143)`` and
+  ``KeyboardInterrupt`` instead, after saying which checkpoint is kept;
 - with early stopping configured, the weights of the best epoch are put back into ``net`` at the
   end (Keras ``restore_best_weights=True``).
 
@@ -32,6 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import threading
 from datetime import timedelta
 import warnings
 from collections.abc import Iterable, Iterator
@@ -42,6 +48,7 @@ import lightning as L
 import torch
 from lightning.fabric.utilities.apply_func import move_data_to_device
 from lightning.pytorch.callbacks import Callback, EarlyStopping, RichProgressBar
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -53,11 +60,18 @@ from seqlab.training.callbacks import (
     SeedEachEpoch,
     reset_states,
 )
-from seqlab.training.checkpoint import LastCheckpoint, RunCheckpoint, from_json, load_last
+from seqlab.training.checkpoint import (
+    LastCheckpoint,
+    RunCheckpoint,
+    checkpoint_dir,
+    from_json,
+    load_last,
+    resume_requested,
+)
 from seqlab.training.config import OptimizerConfig, TrainConfig
 from seqlab.training.losses import get_loss
 from seqlab.training.metrics import build_metrics
-from seqlab.training.module import History, SeqlabModule, _device_of
+from seqlab.training.module import History, SeqlabModule, device_of
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +121,37 @@ def _continue_from(trainer: L.Trainer, epochs_completed: int, global_step: int) 
     steps = trainer.fit_loop.epoch_loop.automatic_optimization.optim_progress.optimizer.step.total
     steps.ready = steps.completed = global_step
     trainer.fit_loop.epoch_loop._batches_that_stepped = global_step
+
+
+@contextlib.contextmanager
+def _interruptions_raised(run_dir: Path | None) -> Iterator[None]:
+    """Turn Lightning's ways of ending a fit on a signal into errors that say what was kept.
+
+    On SIGTERM Lightning finishes the step and raises ``SIGTERMException``, a ``SystemExit`` with
+    no status (the process would exit 0); on Ctrl-C it calls ``sys.exit(1)`` and leaves SIGINT
+    ignored. Here they become ``SystemExit(143)`` and ``KeyboardInterrupt``, with SIGINT restored.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    sigint = signal.getsignal(signal.SIGINT) if main else None
+    try:
+        yield
+    except SIGTERMException:
+        log.warning("training stopped by SIGTERM%s", _kept(run_dir))
+        raise SystemExit(143) from None
+    except SystemExit as exc:
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise
+        if main and sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
+        log.warning("training interrupted (SIGINT)%s", _kept(run_dir))
+        raise KeyboardInterrupt from None
+
+
+def _kept(run_dir: Path | None) -> str:
+    folder = checkpoint_dir(run_dir) if run_dir is not None else None
+    if folder is None:
+        return "; no epoch had finished, so there is no checkpoint to resume from"
+    return f"; the checkpoint of the last finished epoch is kept in {folder} (resume continues from it)"
 
 
 def _history_keys(metrics: list[str], validation: bool) -> list[str]:
@@ -171,6 +216,7 @@ def fit(
     if resume and run_dir is None:
         raise ConfigError("resume=True needs the run_dir to resume from")
     run_dir = Path(run_dir) if run_dir is not None else None
+    resume = resume or resume_requested(run_dir)  # a task run resumed through tasks.rundir.staged_run
 
     last: LastCheckpoint | None = load_last(run_dir, net) if resume else None
     module = SeqlabModule(net, loss_fn, metric_objects, optimizer, config.lr_schedule, plateau_monitor=default_monitor)
@@ -237,7 +283,8 @@ def fit(
             )
             if last is not None:
                 _continue_from(trainer, start_epoch, int(last.meta["global_step"]))
-            trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
+            with _interruptions_raised(run_dir):
+                trainer.fit(module, train_dataloaders=train_loader, val_dataloaders=val_loader)
 
     if early is not None:
         best = checkpoint.best_weights()
@@ -272,7 +319,7 @@ def predict(net: nn.Module, loader: Iterable[Any]) -> Tensor:
     The loader yields ``x`` or ``(x, y)`` (``y`` is ignored; a multi-input ``x`` must then be
     wrapped: ``((x1, x2), y)``). The network runs in eval mode and goes back to its mode after.
     """
-    device = _device_of(net)
+    device = device_of(net)
     was_training = net.training
     net.eval()
     reset_states(net)

@@ -37,7 +37,8 @@ class History:
     lr: list[float] = field(default_factory=list)
 
 
-def _device_of(net: nn.Module) -> torch.device:
+def device_of(net: nn.Module) -> torch.device:
+    """The device of ``net``'s first parameter (the CPU for a network without parameters)."""
     param = next(iter(net.parameters()), None)
     return param.device if param is not None else torch.device("cpu")
 
@@ -190,7 +191,7 @@ class SeqlabModule(L.LightningModule):
     @torch.no_grad()
     def evaluate_loader(self, loader: Iterable[Any]) -> dict[str, float]:
         """Loss and metrics of the network over ``loader`` in eval mode: ``{"loss": ..., "mae": ...}``."""
-        device = _device_of(self.net)
+        device = device_of(self.net)
         self.val_loss.to(device)
         self.val_metrics.to(device)
         was_training = self.net.training

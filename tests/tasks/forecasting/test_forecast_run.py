@@ -50,7 +50,7 @@ def test_train_writes_a_complete_run_atomically(gru_run):
     assert [p.name for p in out.parent.iterdir()] == ["run"]  # no hidden temp folder beside it
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".")]
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["mse"] == result["mse"] and metrics["val"]["mse"] == result["val"]["mse"]
+    assert metrics["metrics"]["mse"] == result["mse"] and metrics["val"]["mse"] == result["val"]["mse"]
     assert metrics["model"] == "gru" and metrics["epochs"] == 2 and metrics["windows"] == 144 - 92 - L - H + 1
     assert set(metrics["baselines"]) == {"naive", "mean", "seasonal-naive"}
     assert result["run_dir"] == str(out)

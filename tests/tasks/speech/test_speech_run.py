@@ -49,7 +49,7 @@ def test_run_directory_is_complete_and_reloads_to_the_same_predictions(conv_run,
     assert {p.name for p in out.iterdir()} >= RUN_FILES
     assert [p.name for p in out.parent.iterdir()] == ["run"]  # no temporary folder left beside it
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["accuracy"] == result["accuracy"] and metrics["data"]["feature_dim"] == 40
+    assert metrics["metrics"]["accuracy"] == result["accuracy"] and metrics["data"]["feature_dim"] == 40
     evaluated = run.evaluate(out)  # the run's own test files
     assert evaluated["accuracy"] == result["accuracy"]
     assert evaluated["confusion_matrix"] == result["confusion_matrix"]

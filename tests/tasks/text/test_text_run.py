@@ -52,7 +52,7 @@ def test_run_directory_is_complete_and_reloads_to_the_same_predictions(bilstm_ru
     assert {p.name for p in out.iterdir()} >= RUN_FILES
     assert [p.name for p in out.parent.iterdir()] == ["run"]  # no temporary folder left beside it
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["accuracy"] == result["accuracy"] and metrics["val"]["accuracy"] == result["val"]["accuracy"]
+    assert metrics["metrics"]["accuracy"] == result["accuracy"] and metrics["val"]["accuracy"] == result["val"]["accuracy"]
     evaluated = run.evaluate(out, str(sst2_slice[1]))
     assert evaluated["accuracy"] == result["accuracy"]
     assert evaluated["confusion_matrix"] == result["confusion_matrix"]

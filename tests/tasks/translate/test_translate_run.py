@@ -40,7 +40,7 @@ def test_saved_run_translates_exactly_as_trained(trained):
     result, out = trained
     assert {"config.yaml", "model.json", "weights.safetensors", "preprocessing.json", "test.tsv", "metrics.json",
             "attention.png"} <= {p.name for p in out.iterdir()}
-    assert json.loads((out / "metrics.json").read_text())["bleu"] == result["bleu"]
+    assert json.loads((out / "metrics.json").read_text())["metrics"]["bleu"] == result["bleu"]
     again = run.evaluate(out)
     assert again["bleu"] == result["bleu"] and again["sentences"] == result["sentences"]
     records = run.predict(out, [e["source"] for e in result["examples"]])

@@ -31,18 +31,20 @@ import numpy as np
 import torch
 import yaml
 
+from seqlab.data import memory
 from seqlab.data.nab import (NabSeries, probation_length, read_label_windows, read_nab_series, window_bounds)
 from seqlab.data.windows import StandardScaler
 from seqlab.errors import DataError
 from seqlab.models import io
 from seqlab.models.anomaly import DetectorConfig, build_detector
+from seqlab.tasks.results import standard_result
 from seqlab.tasks.anomaly import detectors
 from seqlab.tasks.anomaly.config import AnomalyConfig, load_anomaly_config
 from seqlab.tasks.anomaly.metrics import point_scores, window_scores
 from seqlab.tasks.anomaly.nab import nab_scores
 from seqlab.tasks.anomaly.thresholds import fit_threshold
-from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 load_trained, staged_run)
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import load_trained, save_model
 
 log = logging.getLogger(__name__)
 KIND = "anomaly"
@@ -53,6 +55,15 @@ MIN_VAL_ROWS = 10
 
 # --------------------------------------------------------------------------------------------
 # The split
+
+
+def read_input(spec: str | Path, base: Path | None = None) -> NabSeries:
+    """The series of ``spec``: a ``timestamp,value`` CSV (relative to ``base`` when given), or one lent in memory."""
+    lent = memory.lookup(spec)
+    if lent is not None:
+        return lent
+    path = Path(spec)
+    return read_nab_series(base / path if base is not None and not path.is_absolute() else path)
 
 
 def split_rows(n: int, config: AnomalyConfig) -> tuple[int, int]:
@@ -102,7 +113,7 @@ def fit_detector(config: AnomalyConfig, model: DetectorConfig, z: np.ndarray, n_
 
 
 def fit(config: AnomalyConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
-        progress: bool = False) -> dict:
+        progress: bool = False, resume: bool = False) -> dict:
     """Fit ``config`` into the run directory ``out``; returns the fit summary (also ``metrics.json``).
 
     ``model: auto`` trains the candidates of :mod:`seqlab.tasks.anomaly.select` and keeps the one
@@ -111,17 +122,14 @@ def fit(config: AnomalyConfig, out: str | Path, *, overwrite: bool = False, base
     from seqlab.tasks.anomaly.select import candidates, select_detector
 
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
-    path = Path(config.data.path)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    series = read_nab_series(path)
+    check_out(out, overwrite, resume=resume)
+    series = read_input(config.data.path, base)
     n_fit, n_train = split_rows(len(series), config)
     for model in ([config.model] if config.model != "auto" else candidates()) + [BASELINE]:
         _check_split(series, config, model, n_fit, n_train)
     scaler = StandardScaler().fit(series.values[:n_train, None])
     z = scaler.transform(series.values[:n_fit, None])[:, 0]
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         if config.model == "auto":
             net, summary, selection = select_detector(config, z, n_train, progress)
             config = config.model_copy(update={"model": net.config})
@@ -144,9 +152,8 @@ def save_run(work: Path, config: AnomalyConfig, net: torch.nn.Module, scaler: St
         "kind": KIND, "scaler": scaler.to_dict(), "split": result["data"],
         "threshold": result["threshold"], "baseline": {"config": BASELINE.model_dump(mode="json"),
                                                        "threshold": result["baselines"]["zscore"]["threshold"]}})
-    io.write_json(work / MODEL_FILE, {"config": net.config.model_dump(mode="json")})
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    save_model(work, net, {"config": net.config.model_dump(mode="json")})
+    io.write_json(work / METRICS_FILE, standard_result(result))
 
 
 def _build(spec: dict) -> torch.nn.Module:
@@ -179,7 +186,7 @@ def series_scores(net: torch.nn.Module, z: np.ndarray, streaming: bool = False) 
 def predict(run_dir: str | Path, data: str | Path, streaming: bool = False) -> dict:
     """Scores and alarms of every row of ``data``: ``{"timestamps", "scores", "alarms", "threshold"}``."""
     _, net, state = load_run(run_dir)
-    series = read_nab_series(data)
+    series = read_input(data)
     s = series_scores(net, standardise(series, state), streaming)
     threshold = state["threshold"]["threshold"]
     return {"timestamps": series.timestamps, "scores": s, "alarms": s > threshold, "threshold": threshold}
@@ -208,8 +215,9 @@ def score(run_dir: str | Path, data: str | Path, labels: str | Path, streaming: 
         RunDirError: ``run_dir`` is not a complete anomaly run.
     """
     _, net, state = load_run(run_dir)
-    series = read_nab_series(data)
-    bounds = window_bounds(series.timestamps, read_label_windows(labels, series.key))
+    series = read_input(data)
+    lent = memory.lookup(labels)  # (start, end) windows given in memory, or NAB's labels file
+    bounds = window_bounds(series.timestamps, lent if lent is not None else read_label_windows(labels, series.key))
     z = standardise(series, state)
     probation = probation_length(len(series))
     s = series_scores(net, z, streaming)

@@ -17,6 +17,7 @@ with sigma replaced by 1 where it is 0 (a constant series stays at 0).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqlab.data import memory
 from seqlab.data.ucr import SeriesSet, interpolate_missing, missing_positions, read_series, resolve_pair
 from seqlab.errors import DataError
 from seqlab.tasks.classify.config import ClassifyData
@@ -35,8 +37,11 @@ log = logging.getLogger(__name__)
 def read_checked(path: str | Path, missing: str, labelled: bool = True) -> SeriesSet:
     """Read a file and deal with values missing inside a series (``error``, ``interpolate``, or ``auto``:
     interpolate where the file declares missing values); Inf is always an error."""
-    # a UCR .tsv always starts with the label column; to label new series it is read and ignored
-    s = read_series(path, labelled=labelled or Path(path).suffix.lower() == ".tsv")
+    lent = memory.lookup(path)
+    if lent is not None:  # series given in memory: a SeriesSet made by the estimator, copied so filling stays local
+        s = dataclasses.replace(lent, series=list(lent.series), labels=lent.labels if labelled else None)
+    else:  # a UCR .tsv always starts with the label column; to label new series it is read and ignored
+        s = read_series(path, labelled=labelled or Path(path).suffix.lower() == ".tsv")
     if labelled and s.labels is None:
         raise DataError(f"{s.source}: the file has no class labels; a labelled file is needed here")
     filled = 0
@@ -180,7 +185,10 @@ class ClassifySetup:
                 "missing": self.data.missing, "train_lengths": self.info["train_lengths"]}
 
 
-def resolve_path(path: str, base: Path | None) -> Path:
+def resolve_path(path: str, base: Path | None) -> Path | str:
+    """A user path made absolute (relative to ``base`` when given); a key of data in memory as it is."""
+    if memory.is_key(path):
+        return path
     p = Path(path).expanduser()
     return (p if p.is_absolute() or base is None else base / p).resolve()
 
@@ -206,7 +214,8 @@ def check_dims(s: SeriesSet, dims: int) -> None:
 
 def prepare(data: ClassifyData, base: Path | None = None, seed: int = 0) -> ClassifySetup:
     """Read, check, normalise and split ``data`` (see the module docstring)."""
-    train_path, partner = resolve_pair(resolve_path(data.path, base))
+    path = resolve_path(data.path, base)
+    train_path, partner = (path, None) if memory.is_key(path) else resolve_pair(path)
     train = read_checked(train_path, data.missing)
     check_dims(train, train.dims)
     labels = class_order(train)

@@ -28,11 +28,13 @@ from seqlab.errors import DataError
 from seqlab.jsonsafe import json_safe
 from seqlab.models import io
 from seqlab.models.tsc import TSCConfig, TSCShape, build_tsc
+from seqlab.tasks.results import standard_result
+from seqlab.tasks.classification import classification_scores, plot_confusion
 from seqlab.tasks.classify.config import ClassifyConfig, load_classify_config
 from seqlab.tasks.classify.data import (ClassifySetup, SeriesDataset, absolute_paths, label_ids, make_loader,
                                         prepare, series_for_run)
-from seqlab.tasks.rundir import CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out, load_trained, staged_run
-from seqlab.tasks.text.metrics import classification_scores, plot_confusion
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import load_trained, save_model
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,7 @@ def majority_baseline(setup: ClassifySetup, split: str) -> dict:
 
 
 def train(config: ClassifyConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
-          progress: bool = False) -> dict:
+          progress: bool = False, resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out``; score the test file (if any) and validation (if any).
 
     Everything is checked before the directory is touched; the run trains in a hidden sibling
@@ -108,7 +110,7 @@ def train(config: ClassifyConfig, out: str | Path, *, overwrite: bool = False, b
     from seqlab.tasks.classify.select import select_model
 
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
+    check_out(out, overwrite, resume=resume)
     config = config.model_copy(update={"data": absolute_paths(config.data, base)})
     setup = prepare(config.data, None, seed=config.train.seed or 0)
     selection = None
@@ -117,7 +119,7 @@ def train(config: ClassifyConfig, out: str | Path, *, overwrite: bool = False, b
         config = config.model_copy(update={"model": model})
     else:
         config = config.model_copy(update={"model": config.model.resolved()})
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         net, summary = fit_model(config, config.model, setup, work, progress)
         head = "test" if "test" in setup.splits else "val" if "val" in setup.splits else "train"
         split_scores = {name: scores(part.y, predict_proba(net, part.series), setup.labels)
@@ -135,10 +137,9 @@ def save_run(work: Path, config: ClassifyConfig, net: torch.nn.Module, setup: Cl
              head: str) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {"kind": KIND, **setup.preprocessing()})
-    io.write_json(work / MODEL_FILE, {"config": net.config.model_dump(mode="json"),
+    save_model(work, net, {"config": net.config.model_dump(mode="json"),
                                       "shape": dataclasses.asdict(net.shape)})
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    io.write_json(work / METRICS_FILE, standard_result(result))
     if len(setup.labels) <= 100:
         plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
                        title=f"{net.config.name} on {head} ({result['series']} series)")

@@ -18,14 +18,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from seqlab.configbase import Strict
 from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
 from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name, parse_task_config
-from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig, _Strict
+from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig
 
 Features = Literal["M", "S", "MS"]
 
 
-class ForecastData(_Strict):
+class ForecastData(Strict):
     """Which series, which columns, how to split it and how long the windows are.
 
     Args:

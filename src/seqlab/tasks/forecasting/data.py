@@ -21,6 +21,7 @@ from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 from torch.utils.data import Dataset
 
+from seqlab.data import memory
 from seqlab.data.calendar import calendar_features, future_timestamps, infer_frequency, rows_per_day
 from seqlab.data.registry import BUILTIN, builtin_info, resolve
 from seqlab.data.series import read_header, read_series
@@ -205,27 +206,28 @@ def season_of(freq: str | None) -> int | None:
 def read_table(data: ForecastData, base: Path | None = None) -> tuple[pd.DataFrame, ForecastData, str]:
     """Read ``data.path`` with the built-in's defaults filled in; returns the frame, the filled config, the source."""
     info = builtin_info(data.path) if data.path.lower() in BUILTIN else None
+    lent = memory.lookup(data.path)
+    path = Path(data.path) if lent is not None else resolve(data.path, base)
     updates: dict = {}
     if data.timestamp_col is None:
-        updates["timestamp_col"] = info.timestamp_col if info else _first_column(resolve(data.path, base))
+        updates["timestamp_col"] = info.timestamp_col if info else _first_column(lent if lent is not None else path)
     if data.missing is None:
         updates["missing"] = info.missing if info else "error"
-    path = resolve(data.path, base)
     if data.split is None:
         updates["split"] = "ett" if path.name.lower().startswith("ett") else [0.7, 0.1, 0.2]
     data = data.model_copy(update=updates)
-    frame = read_series(path, timestamp_col=data.timestamp_col, missing=data.missing)
+    frame = read_series(data.path if lent is not None else path, timestamp_col=data.timestamp_col, missing=data.missing)
     if data.target is None:
         value_cols = [c for c in frame.columns if c != data.timestamp_col and c not in data.covariates]
         target = info.target if info and info.target in value_cols else value_cols[-1]
         data = data.model_copy(update={"target": target})
-    source = data.path if info else str(path.resolve())
+    source = data.path if info or lent is not None else str(path.resolve())
     return frame, data.model_copy(update={"path": source}), source
 
 
-def _first_column(path: Path) -> str:
-    """The file's first column, the timestamp column by convention when none is named."""
-    return read_header(path)[0]
+def _first_column(source: Path | pd.DataFrame) -> str:
+    """The first column of a file or frame, the timestamp column by convention when none is named."""
+    return str(source.columns[0]) if isinstance(source, pd.DataFrame) else read_header(source)[0]
 
 
 def choose_columns(frame: pd.DataFrame, data: ForecastData) -> tuple[list[str], list[str]]:

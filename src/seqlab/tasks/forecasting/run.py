@@ -31,12 +31,13 @@ from seqlab.data.windows import StandardScaler
 from seqlab.errors import DataError
 from seqlab.models import io
 from seqlab.models.forecast import BASELINES, ForecasterConfig, ForecastShape, Forecaster, build_forecaster
+from seqlab.tasks.results import standard_result
 from seqlab.tasks.forecasting.config import ForecastConfig, load_forecast_config
 from seqlab.tasks.forecasting.data import SeriesSetup, WindowDataset, history_inputs, prepare_series, unscale
 from seqlab.tasks.forecasting.metrics import forecast_metrics
 from seqlab.tasks.forecasting.plots import plot_forecast
-from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 load_trained, staged_run)
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import load_trained, save_model
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def baseline_scores(setup: SeriesSetup, split: str) -> dict[str, dict]:
 
 
 def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
-          progress: bool = False) -> dict:
+          progress: bool = False, resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out`` and score it on validation and test.
 
     ``model: auto`` trains the candidates of :mod:`seqlab.tasks.forecasting.select` and keeps the
@@ -129,14 +130,14 @@ def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, b
     from seqlab.tasks.forecasting.select import select_model
 
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
+    check_out(out, overwrite, resume=resume)
     setup = prepare_series(config.data, base)
     if config.model == "auto" and (setup.mark_names or config.data.covariates):
         log.warning("auto: its candidates forecast each target from its own past; the covariates and calendar "
                     "features are used only by lstm, gru, rnn, stacked-lstm, cnn, tcn and seq2seq (--model)")
     config = config.model_copy(update={"data": setup.data})
     setup.dataset("val"), setup.dataset("test")  # too-short splits fail now, before any training
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         if config.model == "auto":
             net, summary, selection = select_model(config, setup, progress)
             config = config.model_copy(update={"model": net.config})
@@ -155,10 +156,9 @@ def train(config: ForecastConfig, out: str | Path, *, overwrite: bool = False, b
 def save_run(work: Path, config: ForecastConfig, net: Forecaster, setup: SeriesSetup, result: dict) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, setup.state())
-    io.write_json(work / MODEL_FILE, {"config": net.config.model_dump(mode="json"),
+    save_model(work, net, {"config": net.config.model_dump(mode="json"),
                                       "shape": dataclasses.asdict(net.shape)})
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    io.write_json(work / METRICS_FILE, standard_result(result))
     _plot_first_window(work / PLOT_FILE, net, setup)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Sampler
 
+from seqlab.data import memory
 from seqlab.data.streams import stream_chunks
 from seqlab.data.text import PAD_TOKEN, UNK, UNK_TOKEN, Vocabulary
 from seqlab.errors import DataError
@@ -43,6 +44,11 @@ def read_text(path: str | Path) -> str:
     Raises:
         DataError: the file is missing, a folder, not UTF-8 (the line and byte are named) or empty.
     """
+    lent = memory.lookup(path)
+    if lent is not None:  # a string given in memory
+        if not isinstance(lent, str) or not lent.strip():
+            raise DataError(f"{path}: a non-empty string of text is needed, got {type(lent).__name__}")
+        return lent.replace("\r\n", "\n")
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: text file not found")

@@ -26,17 +26,19 @@ import numpy as np
 import torch
 import yaml
 
+from seqlab.data import memory
 from seqlab.data.text import PAD
 from seqlab.errors import ConfigError, DataError
 from seqlab.models import io
 from seqlab.models.lm import LanguageModel, LMConfig, TargetLogProb
+from seqlab.tasks.results import standard_result
 from seqlab.tasks.generate.config import GenerateConfig, load_generate_config
 from seqlab.tasks.generate.data import (Corpus, TokenCodec, prepare_corpus, read_text, scoring_batches,
                                         train_loader, unigram_baseline, val_loader)
 from seqlab.tasks.generate.sampling import check_sampling, generate_ids
 from seqlab.tasks.generate.schedule import BudgetCosineDecay
-from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 load_trained, staged_run)
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import load_trained, save_model
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ def stream_scores(net: LanguageModel, ids: np.ndarray, chars: int) -> dict:
 
 
 def train(config: GenerateConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
-          progress: bool = False) -> dict:
+          progress: bool = False, resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out`` and score it on the held-out stream.
 
     Everything is checked before the directory is touched; the run trains in a hidden sibling
@@ -108,17 +110,14 @@ def train(config: GenerateConfig, out: str | Path, *, overwrite: bool = False, b
     model), ``model``, ``parameters``, ``epochs``, ``train_seconds``, ``data`` (sizes) and ``run_dir``.
     """
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
-    path = Path(config.data.path)
-    if base is not None and not path.is_absolute():
-        path = base / path
-    config = config.model_copy(update={"data": config.data.model_copy(update={"path": str(path.resolve())})})
+    check_out(out, overwrite, resume=resume)
+    config = config.model_copy(update={"data": config.data.model_copy(update={"path": memory.absolute(config.data.path, base)})})
     d = config.data
     corpus = prepare_corpus(d.path, d.level, d.val_fraction, lowercase=d.lowercase, min_freq=d.min_freq,
                             max_vocab=d.max_vocab, steps=d.steps)
     model = recommended_model(d.level) if config.model == "auto" else config.model
     config = config.model_copy(update={"model": model})
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         net, summary = fit_model(config, model, corpus, work, progress)
         scores = stream_scores(net, corpus.val, corpus.val_chars)
         result = {**scores, "level": d.level, "baselines": {"unigram": unigram_baseline(corpus)},
@@ -131,9 +130,8 @@ def train(config: GenerateConfig, out: str | Path, *, overwrite: bool = False, b
 def save_run(work: Path, config: GenerateConfig, net: LanguageModel, codec: TokenCodec, result: dict) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {"kind": KIND, **codec.to_dict()})
-    io.write_json(work / MODEL_FILE, {"config": net.config.model_dump(mode="json"), "vocab_size": net.vocab_size})
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    save_model(work, net, {"config": net.config.model_dump(mode="json"), "vocab_size": net.vocab_size})
+    io.write_json(work / METRICS_FILE, standard_result(result))
 
 
 def build_described(spec: dict) -> LanguageModel:

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqlab.data import memory
 from seqlab.data.audio import FeatureSpec, common_rate, file_features, list_wavs, parse_name
 from seqlab.data.batching import LengthBucketSampler
 from seqlab.errors import DataError
+from seqlab.tasks.classification import sort_labels
 from seqlab.tasks.speech.config import SpeechData
-from seqlab.tasks.text.data import sort_labels
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -50,7 +51,11 @@ class Recordings:
 
 
 def read_recordings(source: str | Path) -> Recordings:
-    """Every ``.wav`` of a folder (or one file), with label, speaker and index parsed from its name."""
+    """Every ``.wav`` of a folder (or one file), with label, speaker and index parsed from its name;
+    or the Recordings lent in memory."""
+    lent = memory.lookup(source)
+    if lent is not None:
+        return lent
     files = list_wavs(source)
     parsed = [parse_name(p) for p in files]
     return Recordings(files, [p[0] for p in parsed], [p[1] for p in parsed], [p[2] for p in parsed], str(source))

@@ -22,15 +22,18 @@ import numpy as np
 import torch
 import yaml
 
+from seqlab.data import memory
 from seqlab.data.audio import FeatureSpec, list_wavs
 from seqlab.errors import DataError
 from seqlab.models import io
 from seqlab.models.speech import SpeechClassifier, SpeechEnsemble, SpeechModelConfig, SpeechShape, build_speech_model
-from seqlab.tasks.rundir import CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out, load_trained, staged_run
+from seqlab.tasks.results import standard_result
+from seqlab.tasks.classification import classification_scores, plot_confusion
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import load_trained, save_model
 from seqlab.tasks.speech.config import SpeechConfig, load_speech_config
 from seqlab.tasks.speech.data import (FeatureCache, FeatureDataset, SpeechSetup, compute_features, label_ids,
                                       make_loader, prepare_speech, read_recordings)
-from seqlab.tasks.text.metrics import classification_scores, plot_confusion
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -94,7 +97,7 @@ def majority_baseline(setup: SpeechSetup, split: str) -> dict:
 
 
 def train(config: SpeechConfig, out: str | Path, *, overwrite: bool = False, progress: bool = False,
-          cache: FeatureCache | None = None) -> dict:
+          cache: FeatureCache | None = None, resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out`` and score it on validation (and test, if any).
 
     ``model: auto`` trains the candidates of :mod:`seqlab.tasks.speech.select` and keeps the best
@@ -109,11 +112,10 @@ def train(config: SpeechConfig, out: str | Path, *, overwrite: bool = False, pro
     from seqlab.tasks.speech.select import select_model
 
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
-    config = config.model_copy(update={"data": config.data.model_copy(
-        update={"path": str(Path(config.data.path).expanduser().resolve())})})
+    check_out(out, overwrite, resume=resume)
+    config = config.model_copy(update={"data": config.data.model_copy(update={"path": memory.absolute(config.data.path)})})
     setup = prepare_speech(config.data, seed=config.train.seed or 0, cache=cache)
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         if config.model == "auto":
             net, summary, selection = select_model(config, setup, progress)
             if isinstance(net, SpeechClassifier):
@@ -135,9 +137,8 @@ def train(config: SpeechConfig, out: str | Path, *, overwrite: bool = False, pro
 def save_run(work: Path, config: SpeechConfig, net, setup: SpeechSetup, result: dict, head: str) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {"kind": KIND, **setup.preprocessing()})
-    io.write_json(work / MODEL_FILE, model_description(net))
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    save_model(work, net, model_description(net))
+    io.write_json(work / METRICS_FILE, standard_result(result))
     plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
                    title=f"{model_name(net)} on {head} ({result['files']} files)")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqlab.data import memory
 from seqlab.data.batching import LengthBucketSampler, TokenDataset, pad_collate
 from seqlab.data.encoders import build_encoder, encoder_from_dict
 from seqlab.data.text import TextTable, empty_rows
@@ -24,6 +25,7 @@ from seqlab.data.text_split import carve_validation
 from seqlab.data.textsets import eval_split, is_text_dataset, read_text_source
 from seqlab.data.vectors import read_word_vectors
 from seqlab.errors import DataError
+from seqlab.tasks.classification import sort_labels
 from seqlab.tasks.text.config import TextData
 
 log = logging.getLogger(__name__)
@@ -45,21 +47,6 @@ def truncate(ids: list[int], max_len: int, policy: str) -> list[int]:
         return ids[-max_len:]
     head = (max_len + 1) // 2
     return ids[:head] + ids[len(ids) - (max_len - head):]
-
-
-def sort_labels(labels: set[str]) -> list[str]:
-    """Class names in a stable order: numerically when every label is an integer ("2" before "10")."""
-    if all(_is_int(v) for v in labels):
-        return sorted(labels, key=int)
-    return sorted(labels)
-
-
-def _is_int(value: str) -> bool:
-    try:
-        int(value)
-        return True
-    except ValueError:
-        return False
 
 
 @dataclass
@@ -149,7 +136,10 @@ def _subset(table: TextTable, idx: np.ndarray) -> TextTable:
 
 
 def read_labelled(spec: str, data: TextData, base: Path | None, split: str = "train") -> TextTable:
-    table = read_text_source(spec, split=split, text_col=data.text_col, label_col=data.label_col, base_dir=base)
+    """The labelled texts of ``spec``: a file, folder or built-in name, or a TextTable lent in memory."""
+    lent = memory.lookup(spec)
+    table = lent if lent is not None else read_text_source(spec, split=split, text_col=data.text_col,
+                                                             label_col=data.label_col, base_dir=base)
     _check_nonempty(table)
     return table
 
@@ -206,7 +196,7 @@ def absolute_paths(data: TextData, base: Path | None) -> TextData:
     update = {}
     for key in ("path", "val_path", "test_path", "vectors"):
         value = getattr(data, key)
-        if value is not None and not (key != "vectors" and is_text_dataset(value)):
+        if value is not None and not memory.is_key(value) and not (key != "vectors" and is_text_dataset(value)):
             update[key] = str(resolve_path(value, base))
     return data.model_copy(update=update)
 

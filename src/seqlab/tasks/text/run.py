@@ -29,12 +29,13 @@ from seqlab.jsonsafe import json_safe
 from seqlab.models import io
 from seqlab.models.text import ClassifierConfig, TextClassifier, TextShape, build_classifier
 from seqlab.models.text.ensemble import EnsembleClassifier
-from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 existing_run_dir, load_trained, staged_run)
+from seqlab.tasks.results import standard_result
+from seqlab.tasks.classification import classification_scores, plot_confusion
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import existing_run_dir, load_trained, save_model
 from seqlab.tasks.text.config import TextConfig, load_text_config
 from seqlab.tasks.text.data import (TextSetup, absolute_paths, encode_for_run, label_ids, make_loader,
                                     prepare_text, read_labelled)
-from seqlab.tasks.text.metrics import classification_scores, plot_confusion
 from seqlab.training import engine
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def majority_baseline(setup: TextSetup, split: str) -> dict:
 
 
 def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
-          progress: bool = False) -> dict:
+          progress: bool = False, resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out`` and score it on validation (and test, if any).
 
     ``model: auto`` trains the candidates of :mod:`seqlab.tasks.text.select` and keeps the best by
@@ -112,10 +113,10 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
     from seqlab.tasks.text.select import select_model
 
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
+    check_out(out, overwrite, resume=resume)
     config = config.model_copy(update={"data": absolute_paths(config.data, base)})
     setup = prepare_text(config.data, None, seed=config.train.seed or 0)
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         if config.model == "auto":
             net, summary, selection = select_model(config, setup, progress)
             if not isinstance(net, EnsembleClassifier):
@@ -137,9 +138,8 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
 def save_run(work: Path, config: TextConfig, net: TextClassifier, setup: TextSetup, result: dict, head: str) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {"kind": "text-classification", **setup.preprocessing()})
-    io.write_json(work / MODEL_FILE, model_description(net))
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
-    io.write_json(work / METRICS_FILE, result)
+    save_model(work, net, model_description(net))
+    io.write_json(work / METRICS_FILE, standard_result(result))
     if len(setup.labels) <= MAX_PLOTTED_CLASSES:
         plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
                        title=f"{model_name(net)} on {head} ({result['texts']} texts)")

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from seqlab.data import memory
 from seqlab.data.batching import LengthBucketSampler
 from seqlab.data.encoders import WordEncoder, encoder_from_dict
 from seqlab.data.text import PAD_TOKEN, UNK_TOKEN, Vocabulary
@@ -50,6 +51,9 @@ class Pairs:
 
 def read_pairs(path: str | Path) -> Pairs:
     """Every pair of ``path``; blank lines are skipped, anything else malformed is an error naming the line."""
+    lent = memory.lookup(path)
+    if lent is not None:  # Pairs made from (source, target) strings by the estimator
+        return lent
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found; pass a text file of 'source<TAB>target' lines")

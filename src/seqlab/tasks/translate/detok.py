@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from seqlab.data.text import _TOKEN
+from seqlab.data.text import WORD_PATTERN
 
 _WORD = re.compile(r"\w")
 
@@ -37,7 +37,7 @@ def learn_surface(texts: list[str]) -> dict:
     spaced, punct = Counter(), Counter()
     glued, followed = Counter(), Counter()
     for text in texts:
-        for k, m in enumerate(_TOKEN.finditer(text)):
+        for k, m in enumerate(WORD_PATTERN.finditer(text)):
             token = m.group(0)
             if _WORD.match(token):
                 if k > 0:

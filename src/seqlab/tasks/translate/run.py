@@ -22,14 +22,16 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import sacrebleu
 import yaml
 
+from seqlab.data import memory
 from seqlab.errors import ConfigError, DataError
+from seqlab.extras import require
 from seqlab.models import io
 from seqlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, Seq2SeqShape
-from seqlab.tasks.rundir import (CONFIG_FILE, MODEL_FILE, PREPROCESSING_FILE, WEIGHTS_FILE, check_out,
-                                 existing_run_dir, load_trained, staged_run)
+from seqlab.tasks.results import standard_result
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.runfiles import existing_run_dir, load_trained, save_model
 from seqlab.tasks.translate.config import TranslateConfig, load_translate_config
 from seqlab.tasks.translate.data import (Pairs, TranslateSetup, encode_source, encoders_from_state, prepare,
                                          read_pairs)
@@ -54,6 +56,7 @@ def bleu(hypotheses: list[str], references: list[str], lowercase: bool = False) 
         raise DataError(f"BLEU: {len(hypotheses)} translations for {len(references)} references")
     if not references:
         raise DataError("BLEU: no sentences to score")
+    sacrebleu = require("sacrebleu", extra="translate")
     return float(sacrebleu.corpus_bleu(hypotheses, [references], lowercase=lowercase).score)
 
 
@@ -136,7 +139,8 @@ def choose_beam(translator: Translator, pairs: Pairs, alpha: float, batch_size: 
     return {"chosen": best, "val_bleu": {str(k): round(v, 2) for k, v in scores.items()}, "sentences": len(sub)}
 
 
-def train(config: TranslateConfig, out: str | Path, *, overwrite: bool = False, progress: bool = False) -> dict:
+def train(config: TranslateConfig, out: str | Path, *, overwrite: bool = False, progress: bool = False,
+          resume: bool = False) -> dict:
     """Train ``config`` into the run directory ``out`` and report test BLEU, baselines and examples.
 
     Everything is checked before the directory is touched; the run trains in a hidden sibling
@@ -148,12 +152,11 @@ def train(config: TranslateConfig, out: str | Path, *, overwrite: bool = False, 
     ``examples`` and ``run_dir``.
     """
     out = Path(out)
-    check_out(out, overwrite, resume_hint=False)
-    path = Path(config.data.path).expanduser().resolve()
-    config = config.model_copy(update={"data": config.data.model_copy(update={"path": str(path)})})
+    check_out(out, overwrite, resume=resume)
+    config = config.model_copy(update={"data": config.data.model_copy(update={"path": memory.absolute(config.data.path)})})
     setup = prepare(config.data)
     model = RECOMMENDED if config.model == "auto" else config.model
-    with staged_run(out) as work:
+    with staged_run(out, overwrite=overwrite, resume=resume) as work:
         net, summary = fit_model(config, model, setup, work, progress)
         state = {"kind": "translation", **setup.preprocessing()}
         translator = Translator(net.eval(), state)
@@ -188,11 +191,10 @@ def train(config: TranslateConfig, out: str | Path, *, overwrite: bool = False, 
 def save_run(work: Path, config: TranslateConfig, net: Seq2Seq, state: dict, test: Pairs, result: dict) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, state)
-    io.write_json(work / MODEL_FILE, {"config": net.config.model_dump(mode="json"),
+    save_model(work, net, {"config": net.config.model_dump(mode="json"),
                                       "shape": dataclasses.asdict(net.shape)})
-    io.save_tensors(work / WEIGHTS_FILE, {k: v.detach().contiguous() for k, v in net.state_dict().items()})
     io.atomic_write_text(work / TEST_FILE, "".join(f"{s}\t{t}\n" for s, t in zip(test.src, test.tgt)))
-    io.write_json(work / METRICS_FILE, result)
+    io.write_json(work / METRICS_FILE, standard_result(result))
 
 
 # --------------------------------------------------------------------------------------------

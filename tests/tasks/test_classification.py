@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.tasks.text.metrics import classification_scores, plot_confusion
+from seqlab.tasks.classification import classification_scores, plot_confusion, sort_labels
 
 
 def _reference(y, p, C):
@@ -44,3 +44,8 @@ def test_a_class_absent_from_truth_and_predictions_is_left_out_of_macro_f1(tmp_p
     assert abs(s["macro_f1"] - (2 / 3 + 0.8) / 2) < 1e-6
     plot_confusion(s["confusion_matrix"], ["a", "b", "c"], tmp_path / "cm.png")
     assert (tmp_path / "cm.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_labels_sort_numerically_when_all_are_integers():
+    assert sort_labels({"10", "2", "-1"}) == ["-1", "2", "10"]
+    assert sort_labels({"b", "a", "10"}) == ["10", "a", "b"]

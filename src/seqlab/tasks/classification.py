@@ -1,9 +1,11 @@
-"""Classification scores: accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix.
+"""What the classification tasks (text, classify, speech) share: class order, scores, the confusion plot.
 
-Computed with ``torchmetrics.functional`` from class ids. Precision of a class that is never
-predicted is 0 (torchmetrics' ``zero_division`` default), so a model that ignores a class pays
-for it in macro-F1. Macro-F1 averages over the classes that occur in the truth or the predictions
-(as scikit-learn does): a class absent from both, say from a small evaluation file, is left out.
+``sort_labels`` puts class names in one stable order. ``classification_scores`` gives accuracy,
+macro-F1, per-class precision/recall/F1 and the confusion matrix, computed with
+``torchmetrics.functional`` from class ids. Precision of a class that is never predicted is 0
+(torchmetrics' ``zero_division`` default), so a model that ignores a class pays for it in
+macro-F1. Macro-F1 averages over the classes that occur in the truth or the predictions (as
+scikit-learn does): a class absent from both, say from a small evaluation file, is left out.
 
 Example:
     >>> import numpy as np
@@ -12,6 +14,8 @@ Example:
     (0.75, 0.7333, [[2, 0], [1, 1]])
     >>> s["per_class"]["pos"]
     {'precision': 1.0, 'recall': 0.5, 'f1': 0.6667, 'support': 2}
+    >>> sort_labels({"10", "2", "1"}), sort_labels({"pos", "neg"})
+    (['1', '2', '10'], ['neg', 'pos'])
 """
 
 from __future__ import annotations
@@ -65,3 +69,18 @@ def plot_confusion(matrix: list[list[int]], labels: list[str], path, title: str 
                         color="white" if m[i, j] > m.max() / 2 else "black")
     fig.tight_layout()
     save_png(fig, path)
+
+
+def sort_labels(labels: set[str]) -> list[str]:
+    """Class names in a stable order: numerically when every label is an integer ("2" before "10")."""
+    if all(_is_int(v) for v in labels):
+        return sorted(labels, key=int)
+    return sorted(labels)
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+        return True
+    except ValueError:
+        return False
