@@ -10,7 +10,7 @@ from rich.table import Table
 
 from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
                                config_default, config_option, console, data_option, epochs_option, model_option,
-                               print_result, print_json_lines, user_errors)
+                               print_json_lines, print_result, run_dir_argument, user_errors)
 from seqlab.models.anomaly.config import MODEL_NAMES
 from seqlab.tasks.anomaly.config import AnomalyConfig
 
@@ -23,7 +23,7 @@ Threshold = Annotated[Optional[str], typer.Option("--threshold", help="pot (peak
 Epochs = epochs_option(AnomalyConfig)
 Config = config_option("anomaly")
 Sets = SetOption
-RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab anomaly train`.")]
+RunDir = run_dir_argument("anomaly")
 
 
 @anomaly_app.command()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OutputOverwriteOption, OverwriteOption,
-                               ResumeOption, SetOption, config_option, console, data_option, epochs_option,
-                               model_option, print_result, print_json_lines, user_errors)
+from seqlab.cli.common import (ConfusionOption, JsonLinesOption, JsonOption, OutOption, OutputOverwriteOption,
+                               OverwriteOption, PredictionsOutOption, ResumeOption, SetOption, config_option, console,
+                               data_option, epochs_option, model_option, print_json_lines, print_result,
+                               run_dir_argument, user_errors)
 from seqlab.cli.tables import class_scores_table
 from seqlab.models.tsc import MODEL_NAMES
 from seqlab.tasks.classify.config import ClassifyConfig
@@ -23,6 +23,7 @@ Sets = SetOption
 # --train: the option's older name, still accepted
 TrainData = data_option("Training data: a UCR/UEA .ts, .arff or .tsv file (X_TRAIN.ts), or a dataset folder.",
                         aliases=("--train",))
+RunDir = run_dir_argument("classify")
 
 
 @classify_app.command()
@@ -56,11 +57,10 @@ def train(data: TrainData,
 
 @classify_app.command()
 @user_errors
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab classify train`.")],
+def evaluate(run_dir: RunDir,
              data: Annotated[Optional[str], typer.Option("--data", help="A labelled UCR/UEA file (X_TEST.ts); "
                                                                         "default: the run's test file.")] = None,
-             confusion: Annotated[Optional[Path], typer.Option("--confusion", help="Also draw the confusion "
-                                                                                   "matrix as PNG.")] = None,
+             confusion: ConfusionOption = None,
              json_: JsonOption = False) -> None:
     """Score a run's model: accuracy, macro-F1, per-class precision and recall, confusion matrix."""
     from seqlab.tasks.classify import run
@@ -74,11 +74,10 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
 @classify_app.command()
 @user_errors
-def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab classify train`.")],
+def predict(run_dir: RunDir,
             data: Annotated[str, typer.Argument(help="A UCR/UEA .ts, .arff or .tsv file of series to label "
                                                      "(labels in it are ignored).")],
-            out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON lines here instead of "
-                                                                      "stdout.")] = None,
+            out: PredictionsOutOption = None,
             overwrite: OutputOverwriteOption = False, json_: JsonLinesOption = False) -> None:
     """Label series: one JSON line per series with its index, line, label and class probabilities.
 

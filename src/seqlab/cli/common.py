@@ -134,6 +134,11 @@ def epochs_option(config: type, note: str = "early stopping on validation") -> A
     return Annotated[Optional[int], typer.Option("--epochs", help=f"Maximum epochs (default {default}; {note}).")]
 
 
+def run_dir_argument(task: str) -> Any:
+    """``RUN_DIR``: a run directory that ``seqlab {task} train`` wrote."""
+    return Annotated[Path, typer.Argument(help=f"A run directory of `seqlab {task} train`.")]
+
+
 def config_option(task: str) -> Any:
     """``--config``: a task config YAML."""
     return Annotated[Optional[Path], typer.Option("--config", help=f"A {task} config YAML; options override it.")]
@@ -143,6 +148,10 @@ OutOption = Annotated[Path, typer.Option("--out", help="Run directory.")]
 OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace an existing run directory.")]
 SetOption = Annotated[Optional[list[str]], typer.Option("--set", help="Override any config key, e.g. model.units=64 "
                                                                       "(repeatable).")]
+ConfusionOption = Annotated[Optional[Path], typer.Option("--confusion", help="Also draw the confusion matrix as "
+                                                                            "PNG.")]
+PredictionsOutOption = Annotated[Optional[Path], typer.Option("--out", help="Write the JSON lines here instead of "
+                                                                            "stdout.")]
 JsonLinesOption = Annotated[bool, typer.Option("--json", help="Print one JSON object per prediction, one per line "
                                                               "(JSON lines).")]
 

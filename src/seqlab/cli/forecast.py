@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import (JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption, config_default,
-                               config_option, console, data_option, epochs_option, model_option, print_json, print_result,
-                               user_errors)
+                               config_option, console, data_option, epochs_option, model_option, print_json,
+                               print_result, run_dir_argument, user_errors)
 from seqlab.models.forecast import MODEL_NAMES
 from seqlab.tasks.forecasting.config import ForecastConfig
 
@@ -39,6 +39,7 @@ Missing = Annotated[Optional[str], typer.Option("--missing", help="error | ffill
 TimestampCol = Annotated[Optional[str], typer.Option("--timestamp-col", help="Timestamp column (default: the first).")]
 Config = config_option("forecasting")
 Sets = SetOption
+RunDir = run_dir_argument("forecast")
 
 
 def _config(data, features, target, lookback, horizon, model, split, epochs, covariates, calendar, missing,
@@ -78,7 +79,7 @@ def train(data: Data, out: OutOption,
 
 @forecast_app.command()
 @user_errors
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab forecast train`.")],
+def evaluate(run_dir: RunDir,
              split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
              data: Annotated[Optional[str], typer.Option("--data", help="Score on another file with the same "
                                                                         "columns instead.")] = None,
@@ -95,7 +96,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
 @forecast_app.command()
 @user_errors
-def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab forecast train`.")],
+def predict(run_dir: RunDir,
             history: Annotated[str, typer.Option("--history", help="CSV/Parquet (or built-in name) whose last "
                                                                     "lookback rows are the input.")],
             out: Annotated[Path, typer.Option("--out", help="CSV of the future timestamps and values.")],

@@ -9,14 +9,14 @@ import typer
 from rich.table import Table
 
 from seqlab.cli.common import (JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption, config_default,
-                               config_option, console, data_option, epochs_option, model_option, print_json, print_result,
-                               user_errors)
+                               config_option, console, data_option, epochs_option, model_option, print_json,
+                               print_result, run_dir_argument, user_errors)
 from seqlab.models.lm.config import LMName
 from seqlab.tasks.generate.config import GenerateConfig
 
 generate_app = typer.Typer(help="Language models and text generation: character/word LSTM/GRU, truncated BPTT, sampling.", no_args_is_help=True)
 
-RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab generate train`.")]
+RunDir = run_dir_argument("generate")
 Config = config_option("generate")
 Sets = SetOption
 TrainData = data_option("One UTF-8 text file (the first 90% trains, the last 10% validates).")

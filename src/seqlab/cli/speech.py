@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
-                               config_default, config_option, console, data_option, epochs_option, model_option,
-                               print_result, print_json_lines, user_errors)
-from seqlab.cli.tables import class_scores_table
+from seqlab.cli.common import (ConfusionOption, JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption,
+                               SetOption, config_default, config_option, console, data_option, epochs_option,
+                               model_option, print_json_lines, print_result, run_dir_argument, user_errors)
+from seqlab.cli.tables import class_scores_table, selection_table
 from seqlab.models.speech.config import MODEL_NAMES
 from seqlab.tasks.speech.config import SpeechConfig
 
@@ -27,6 +26,7 @@ SampleRate = Annotated[Optional[int], typer.Option("--sample-rate", help="Resamp
 Config = config_option("speech")
 Sets = SetOption
 TrainData = data_option("A folder of {label}_{speaker}_{index}.wav files; index 0-4 is the test set, the rest trains.")
+RunDir = run_dir_argument("speech")
 
 
 @speech_app.command()
@@ -53,21 +53,22 @@ def train(data: TrainData,
     majority = result["baselines"]["majority_class"]
     console.print(f"majority class '{majority['label']}': accuracy {majority['accuracy']:.4f}")
     if "selection" in result:
-        _selection_table(result["selection"])
+        selection = result["selection"]
+        selection_table(selection, f"{'+'.join(selection['chosen'])}, val accuracy "
+                                   f"{selection['ensemble_val_accuracy']:.4f}")
     console.print(f"run directory: {result['run_dir']}")
 
 
 @speech_app.command()
 @user_errors
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab speech train`.")],
+def evaluate(run_dir: RunDir,
              data: Annotated[Optional[str], typer.Option("--data", help="A folder of {label}_{speaker}_{index}.wav "
                                                                         "files, every one scored; default: the "
                                                                         "run's test files.")] = None,
              snr: Annotated[Optional[float], typer.Option("--snr", help="Add white noise at this signal-to-noise "
                                                                         "ratio (dB) to each file first.")] = None,
              seed: Annotated[int, typer.Option("--seed", help="Seed of the added noise.")] = 0,
-             confusion: Annotated[Optional[Path], typer.Option("--confusion", help="Also draw the confusion matrix "
-                                                                                   "as PNG.")] = None,
+             confusion: ConfusionOption = None,
              json_: JsonOption = False) -> None:
     """Score a run's model: accuracy, macro-F1, per-class precision and recall, confusion matrix."""
     from seqlab.tasks.speech import run
@@ -82,7 +83,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
 @speech_app.command()
 @user_errors
-def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab speech train`.")],
+def predict(run_dir: RunDir,
             files: Annotated[list[Path], typer.Argument(metavar="FILE.wav...", help="WAV files (or folders of "
                                                                                     "them) to label.")],
             json_: JsonLinesOption = False) -> None:
@@ -93,13 +94,3 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
 
     print_json_lines(run.predict_files(run_dir, files))
 
-
-def _selection_table(selection: dict) -> None:
-    table = Table(title=f"auto: candidates on validation (chosen: {'+'.join(selection['chosen'])}, "
-                        f"val accuracy {selection['ensemble_val_accuracy']:.4f})")
-    for col in ("model", "val accuracy", "parameters", "epochs", "train s"):
-        table.add_column(col, justify="right" if col != "model" else "left")
-    for row in selection["candidates"]:
-        table.add_row(row["model"], f"{row['val_accuracy']:.4f}", f"{row['parameters']:,}", str(row["epochs"]),
-                      f"{row['train_seconds']:.1f}")
-    console.print(table)

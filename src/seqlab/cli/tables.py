@@ -1,5 +1,5 @@
 """Tables every classification command prints: per-class scores, accuracy beside the majority
-class, and the confusion matrix (up to 20 classes)."""
+class, the confusion matrix (up to 20 classes), and the candidates ``auto`` trained."""
 
 from __future__ import annotations
 
@@ -29,3 +29,14 @@ def class_scores_table(title: str, scores: dict, majority: dict | None = None) -
         matrix.add_row(name, *map(str, row))
     if len(names) <= 20:
         console.print(matrix)
+
+
+def selection_table(selection: dict, chosen: str) -> None:
+    """The candidates ``auto`` trained, with their validation accuracy; ``chosen`` ends the title."""
+    table = Table(title=f"auto: candidates on validation (chosen: {chosen})")
+    for col in ("model", "val accuracy", "parameters", "epochs", "train s"):
+        table.add_column(col, justify="right" if col != "model" else "left")
+    for row in selection["candidates"]:
+        table.add_row(row["model"], f"{row['val_accuracy']:.4f}", f"{row['parameters']:,}", str(row["epochs"]),
+                      f"{row['train_seconds']:.1f}")
+    console.print(table)

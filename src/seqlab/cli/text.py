@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OutputOverwriteOption, OverwriteOption,
-                               ResumeOption, SetOption, config_default, config_option, console, data_option,
-                               epochs_option, model_option, print_result, print_json_lines, user_errors)
-from seqlab.cli.tables import class_scores_table
+from seqlab.cli.common import (ConfusionOption, JsonLinesOption, JsonOption, OutOption, OutputOverwriteOption,
+                               OverwriteOption, PredictionsOutOption, ResumeOption, SetOption, config_default,
+                               config_option, console, data_option, epochs_option, model_option, print_json_lines,
+                               print_result, run_dir_argument, user_errors)
+from seqlab.cli.tables import class_scores_table, selection_table
 from seqlab.models.text.config import MODEL_NAMES
 from seqlab.tasks.text.config import TextConfig
 
@@ -41,6 +40,7 @@ Vectors = Annotated[Optional[str], typer.Option("--vectors", help="Local word2ve
                                                                   "embedding from.")]
 Config = config_option("text")
 Sets = SetOption
+RunDir = run_dir_argument("text")
 
 
 @text_app.command()
@@ -68,18 +68,17 @@ def train(data: Data, out: OutOption,
     class_scores_table(f"{head} ({result['model']}, {result['parameters']:,} parameters, {result['train_seconds']} s)",
                   result, result["baselines"]["majority_class"])
     if "selection" in result:
-        _selection_table(result["selection"])
+        selection_table(result["selection"], str(result["selection"]["chosen"]))
     console.print(f"run directory: {result['run_dir']}")
 
 
 @text_app.command()
 @user_errors
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab text train`.")],
+def evaluate(run_dir: RunDir,
              data: Annotated[Optional[str], typer.Option("--data", help="Labelled texts (file, folder or built-in "
                                                                         "name); default: the run's test data.")] = None,
              text_col: TextCol = None, label_col: LabelCol = None,
-             confusion: Annotated[Optional[Path], typer.Option("--confusion", help="Also draw the confusion matrix "
-                                                                                   "as PNG.")] = None,
+             confusion: ConfusionOption = None,
              json_: JsonOption = False) -> None:
     """Score a run's model: accuracy, macro-F1, per-class precision and recall, confusion matrix."""
     from seqlab.tasks.text import run
@@ -93,13 +92,12 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory of `s
 
 @text_app.command()
 @user_errors
-def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `seqlab text train`.")],
+def predict(run_dir: RunDir,
             input_: Annotated[str, typer.Argument(metavar="[FILE|-]", help="Texts to label: a .txt file (one text "
                                                   "per line), a CSV/TSV/JSONL with the run's text column, or - for "
                                                   "stdin (the default).")] = "-",
             text_col: TextCol = None,
-            out: Annotated[Optional[Path], typer.Option("--out", help="Write the JSON lines here instead of "
-                                                                      "stdout.")] = None,
+            out: PredictionsOutOption = None,
             overwrite: OutputOverwriteOption = False, json_: JsonLinesOption = False) -> None:
     """Label texts: one JSON line per input text with its label and class probabilities.
 
@@ -117,12 +115,3 @@ def predict(run_dir: Annotated[Path, typer.Argument(help="A run directory of `se
     if out is None:
         print_json_lines(records)
 
-
-def _selection_table(selection: dict) -> None:
-    table = Table(title=f"auto: candidates on validation (chosen: {selection['chosen']})")
-    for col in ("model", "val accuracy", "parameters", "epochs", "train s"):
-        table.add_column(col, justify="right" if col != "model" else "left")
-    for row in selection["candidates"]:
-        table.add_row(row["model"], f"{row['val_accuracy']:.4f}", f"{row['parameters']:,}", str(row["epochs"]),
-                      f"{row['train_seconds']:.1f}")
-    console.print(table)

@@ -10,13 +10,13 @@ from rich.table import Table
 
 from seqlab.cli.common import (JsonLinesOption, JsonOption, OutOption, OverwriteOption, ResumeOption, SetOption,
                                config_default, config_option, console, data_option, epochs_option, model_option,
-                               print_result, print_json_lines, user_errors)
+                               print_json_lines, print_result, run_dir_argument, user_errors)
 from seqlab.models.seq2seq import ATTENTIONS, MODEL_NAMES
 from seqlab.tasks.translate.config import TranslateConfig
 
 translate_app = typer.Typer(help="Translation with attention: GRU/LSTM encoder-decoder, Bahdanau/Luong attention, greedy and beam search, BLEU.", no_args_is_help=True)
 
-RunDir = Annotated[Path, typer.Argument(help="A run directory of `seqlab translate train`.")]
+RunDir = run_dir_argument("translate")
 Model = model_option(MODEL_NAMES, "the recommended model, its beam width chosen on validation")
 Attention = Annotated[Optional[str], typer.Option("--attention", help=f"{' (additive) or '.join(ATTENTIONS)} (dot); "
                                                   "with auto, the recommended cell with this attention.")]

@@ -53,18 +53,23 @@ class TokenDataset(Dataset):
         return (self.ids[i], self.labels[i]) if self.labels is not None else (self.ids[i],)
 
 
+def pad_batch(items: list[tuple], key: str) -> tuple:
+    """``[(seq (T_i, ...), label), ...]`` -> ``({key: (B, T, ...), "lengths": (B,)}, labels (B,))``, zeros
+    after each end; T = the longest. Unlabelled items ``[(seq,), ...]`` give ``({key, "lengths"},)``."""
+    seqs = [item[0] for item in items]
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
+    x = {key: torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=0), "lengths": lengths}
+    if len(items[0]) == 1:
+        return (x,)
+    return x, torch.stack([item[1] for item in items])
+
+
 def pad_collate(items: list[tuple]) -> tuple:
     """``[(ids, label), ...]`` -> ``({"ids": (B, T), "lengths": (B,)}, labels (B,))``; T = the longest.
 
     Unlabelled items ``[(ids,), ...]`` give ``({"ids", "lengths"},)``.
     """
-    seqs = [item[0] for item in items]
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    ids = torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=0)  # (B, T)
-    x = {"ids": ids, "lengths": lengths}
-    if len(items[0]) == 1:
-        return (x,)
-    return x, torch.stack([item[1] for item in items])
+    return pad_batch(items, "ids")
 
 
 class LengthBucketSampler(Sampler[list[int]]):

@@ -1,6 +1,6 @@
 """What the classification tasks (text, classify, speech) share: class order, scores, the confusion plot.
 
-``sort_labels`` puts class names in one stable order. ``classification_scores`` gives accuracy,
+``sort_labels`` puts class names in one stable order; ``label_ids`` turns labels into class ids. ``classification_scores`` gives accuracy,
 macro-F1, per-class precision/recall/F1 and the confusion matrix, computed with
 ``torchmetrics.functional`` from class ids. Precision of a class that is never predicted is 0
 (torchmetrics' ``zero_division`` default), so a model that ignores a class pays for it in
@@ -20,12 +20,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torchmetrics.functional.classification import (multiclass_confusion_matrix, multiclass_f1_score,
                                                     multiclass_precision, multiclass_recall)
 
+from seqlab.errors import DataError
 from seqlab.tasks.figures import png_path, save_png
 
 
@@ -73,12 +76,25 @@ def plot_confusion(matrix: list[list[int]], labels: list[str], path, title: str 
 
 def sort_labels(labels: set[str]) -> list[str]:
     """Class names in a stable order: numerically when every label is an integer ("2" before "10")."""
-    if all(_is_int(v) for v in labels):
+    if all(is_int(v) for v in labels):
         return sorted(labels, key=int)
     return sorted(labels)
 
 
-def _is_int(value: str) -> bool:
+def label_ids(values: list[str], labels: list[str], where: Callable[[int], str], noun: str = "label") -> np.ndarray:
+    """Class ids of ``values``; a label the training data never showed is an error naming where
+    (``where(i)``: the file, or file and line, of value ``i``)."""
+    index = {name: i for i, name in enumerate(labels)}
+    unknown = next((i for i, v in enumerate(values) if v not in index), None)
+    if unknown is not None:
+        unseen = sorted({v for v in values if v not in index})
+        raise DataError(f"{where(unknown)}: {noun} {values[unknown]!r} never occurs in the training data "
+                        f"(unseen labels: {unseen[:10]}; known: {labels[:20]})")
+    return np.asarray([index[v] for v in values], dtype=np.int64)
+
+
+def is_int(value: str) -> bool:
+    """Whether ``value`` reads as an integer."""
     try:
         int(value)
         return True

@@ -3,7 +3,12 @@ class probabilities, unless the best candidate alone scores higher on validation
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def ensemble_or_best(trained: list[tuple], y_val: np.ndarray) -> tuple[list[tuple], float]:
@@ -37,3 +42,37 @@ def ensemble_summary(members: list[tuple], rows: list[dict]) -> dict:
             "parameters": sum(m[3]["parameters"] for m in members),
             "epochs": sum(m[3]["epochs"] for m in members),
             "train_seconds": round(sum(r["train_seconds"] for r in rows), 2)}
+
+
+def select_by_validation(config, candidates: list, fit: Callable, val_probabilities: Callable, y_val: np.ndarray,
+                         ensemble: Callable, row: Callable = lambda net: {}) -> tuple:
+    """Train every candidate, each from its own seed (the config's + its place); keep their average,
+    or the best single one if it scores higher on validation.
+
+    ``fit(config, model)`` returns ``(net, summary)``; ``val_probabilities(net)`` the (n, C)
+    validation probabilities; ``ensemble(configs)`` an untrained ensemble of those configs;
+    ``row(net)`` what a candidate's row adds to its summary. Returns the model (a network, or the
+    ensemble in eval mode), a training summary and ``{"chosen": [...], "candidates": [{"model",
+    "val_accuracy", "parameters", "epochs", "train_seconds", ...}], "ensemble_val_accuracy"}``.
+    """
+    trained, rows = [], []
+    seed = config.train.seed or 0
+    for k, model in enumerate(candidates):
+        own_seed = config.model_copy(update={"train": config.train.model_copy(update={"seed": seed + k})})
+        net, summary = fit(own_seed, model)
+        probs = val_probabilities(net)
+        accuracy = float((probs.argmax(1) == y_val).mean())
+        rows.append({**summary, **row(net), "val_accuracy": accuracy})
+        trained.append((accuracy, net, probs, summary))
+        log.info("auto: %s val_accuracy=%.4f", model.name, accuracy)
+    members, best = ensemble_or_best(trained, y_val)
+    summary = ensemble_summary(members, rows)
+    if len(members) == 1:
+        net = members[0][1]
+    else:
+        net = ensemble([m[1].config for m in members])
+        for slot, m in zip(net.members, members):
+            slot.load_state_dict(m[1].state_dict())
+        net.eval()
+    return net, summary, {"chosen": [m[1].config.name for m in members], "candidates": rows,
+                          "ensemble_val_accuracy": best}

@@ -10,10 +10,10 @@ pydantic's union branches; :func:`build_task_config` is what each ``<task> train
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import pydantic
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from seqlab.configbase import Strict, read_yaml_mapping
 from seqlab.errors import ConfigError, describe_validation
@@ -35,7 +35,16 @@ class TaskConfig(Strict):
     A section given in part (``train: {epochs: 3}``, or ``--epochs 3``) is merged over the task's
     default for that section, not over the section class's own defaults: the text task's early
     stopping and batch size survive ``--epochs 3``.
+
+    ``model`` takes one of the task's ``model_names`` (``"lstm"`` reads as ``{"name": "lstm"}``) or ``auto``.
     """
+
+    model_names: ClassVar[tuple[str, ...]] = ()  # each task sets its models' names
+
+    @field_validator("model", mode="before", check_fields=False)
+    @classmethod
+    def _model_by_name(cls, value: object) -> object:
+        return model_by_name(value, cls.model_names)
 
     @model_validator(mode="before")
     @classmethod

@@ -30,13 +30,12 @@ Example:
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from seqlab.errors import ShapeError
 from seqlab.layers import GRU, LSTM, Conv1D, Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, MaxPooling1D
+from seqlab.models.ensemble import ProbabilityEnsemble
 from seqlab.models.speech.config import SpeechModelConfig, SpeechShape
 
 _CELLS = {"lstm": LSTM, "gru": GRU}
@@ -151,22 +150,12 @@ class SpeechClassifier(nn.Module):
         return self.out(self.dropout(pooled))  # (B, C)
 
 
-class SpeechEnsemble(nn.Module):
+class SpeechEnsemble(ProbabilityEnsemble):
     """Several speech classifiers over the same features, averaged in probability space:
     ``log(mean_k softmax(z_k))``, so it drops in wherever a classifier's logits go."""
 
     def __init__(self, configs: list[SpeechModelConfig], shape: SpeechShape) -> None:
-        super().__init__()
-        self.shape = shape
-        self.members = nn.ModuleList(SpeechClassifier(c, shape) for c in configs)
-
-    @property
-    def configs(self) -> list[SpeechModelConfig]:
-        return [m.config for m in self.members]
-
-    def forward(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
-        log_p = torch.stack([torch.log_softmax(m(x), dim=-1) for m in self.members])  # (K, B, C)
-        return torch.logsumexp(log_p, dim=0) - math.log(len(self.members))  # (B, C)
+        super().__init__((SpeechClassifier(c, shape) for c in configs), shape)
 
 
 def build_speech_model(config: SpeechModelConfig, shape: SpeechShape) -> SpeechClassifier:

@@ -18,27 +18,13 @@ Example:
 
 from __future__ import annotations
 
-import math
-
-import torch
-from torch import nn
-
+from seqlab.models.ensemble import ProbabilityEnsemble
 from seqlab.models.text.classifier import build_classifier
 from seqlab.models.text.config import ClassifierConfig, TextShape
 
 
-class EnsembleClassifier(nn.Module):
+class EnsembleClassifier(ProbabilityEnsemble):
     """Several text classifiers over the same token ids, averaged in probability space."""
 
     def __init__(self, configs: list[ClassifierConfig], shape: TextShape) -> None:
-        super().__init__()
-        self.shape = shape
-        self.members = nn.ModuleList(build_classifier(c, shape) for c in configs)
-
-    @property
-    def configs(self) -> list[ClassifierConfig]:
-        return [m.config for m in self.members]
-
-    def forward(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
-        log_p = torch.stack([torch.log_softmax(m(x), dim=-1) for m in self.members])  # (K, B, C)
-        return torch.logsumexp(log_p, dim=0) - math.log(len(self.members))  # log mean_k p_k, (B, C)
+        super().__init__((build_classifier(c, shape) for c in configs), shape)

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from seqlab.configbase import Strict
 from seqlab.models.anomaly import MODEL_NAMES, DetectorConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig
 
 
@@ -61,17 +61,13 @@ class AnomalyConfig(TaskConfig):
     norm clipped at 1.
     """
 
+    model_names = MODEL_NAMES
     data: AnomalyData
     model: DetectorConfig | Literal["auto"] = "auto"
     threshold: ThresholdConfig = ThresholdConfig()
     optimizer: OptimizerConfig = OptimizerConfig(lr=3e-3)
     train: TrainConfig = TrainConfig(epochs=40, batch_size=32, gradient_clip_val=1.0,
                                      early_stopping=EarlyStoppingConfig(patience=6))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def load_anomaly_config(path: str | Path) -> AnomalyConfig:

@@ -24,11 +24,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from seqlab.configbase import Strict
 from seqlab.models.tsc import MODEL_NAMES, TSCConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig
 
 DEFAULT_EPOCHS = 500
@@ -66,6 +66,7 @@ class ClassifyData(Strict):
 class ClassifyConfig(TaskConfig):
     """Everything a classification run needs; saved as ``config.yaml`` in the run directory."""
 
+    model_names = MODEL_NAMES
     data: ClassifyData
     model: TSCConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=1e-3)
@@ -73,11 +74,6 @@ class ClassifyConfig(TaskConfig):
         epochs=DEFAULT_EPOCHS, batch_size=16, max_time_s=600.0,
         lr_schedule=ScheduleConfig(name="plateau", factor=0.5, patience=50),
         early_stopping=EarlyStoppingConfig(monitor="loss", mode="min", patience=100))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def load_classify_config(path: str | Path) -> ClassifyConfig:

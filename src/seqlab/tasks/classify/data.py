@@ -27,8 +27,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from seqlab.data import memory
+from seqlab.data.batching import pad_batch
 from seqlab.data.ucr import SeriesSet, interpolate_missing, missing_positions, read_series, resolve_pair
 from seqlab.errors import DataError
+from seqlab.tasks.classification import label_ids as class_ids, sort_labels
 from seqlab.tasks.classify.config import ClassifyData
 
 log = logging.getLogger(__name__)
@@ -68,28 +70,12 @@ def class_order(train: SeriesSet) -> list[str]:
     seen = set(train.labels)
     if train.class_labels is not None and seen <= set(train.class_labels):
         return [c for c in train.class_labels if c in seen]
-    if all(_is_int(v) for v in seen):
-        return sorted(seen, key=int)
-    return sorted(seen)
-
-
-def _is_int(value: str) -> bool:
-    try:
-        int(value)
-        return True
-    except ValueError:
-        return False
+    return sort_labels(seen)
 
 
 def label_ids(s: SeriesSet, labels: list[str]) -> np.ndarray:
     """Class ids of a file's labels; a label the training data never showed is an error naming the line."""
-    index = {name: i for i, name in enumerate(labels)}
-    bad = next((i for i, v in enumerate(s.labels) if v not in index), None)
-    if bad is not None:
-        unseen = sorted({v for v in s.labels if v not in index})
-        raise DataError(f"{s.where(bad)}: class label {s.labels[bad]!r} never occurs in the training data "
-                        f"(unseen: {unseen[:10]}; known: {labels[:20]})")
-    return np.asarray([index[v] for v in s.labels], dtype=np.int64)
+    return class_ids(s.labels, labels, s.where, noun="class label")
 
 
 # ------------------------------------------------------------------------------------------
@@ -139,13 +125,7 @@ class SeriesDataset(Dataset):
 
 def pad_series(items: list[tuple]) -> tuple:
     """``[(series (T_i, D), y), ...]`` -> ``({"x": (B, T, D), "lengths": (B,)}, y (B,))``, zeros after each end."""
-    series = [item[0] for item in items]
-    lengths = torch.tensor([s.shape[0] for s in series], dtype=torch.long)  # (B,)
-    x = torch.nn.utils.rnn.pad_sequence(series, batch_first=True)  # (B, T, D)
-    inputs = {"x": x, "lengths": lengths}
-    if len(items[0]) == 1:
-        return (inputs,)
-    return inputs, torch.stack([item[1] for item in items])
+    return pad_batch(items, "x")
 
 
 def make_loader(dataset: SeriesDataset, batch_size: int, train: bool = False) -> DataLoader:

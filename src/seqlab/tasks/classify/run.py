@@ -13,10 +13,8 @@ A classify run directory holds::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +28,8 @@ from seqlab.models import io
 from seqlab.models.tsc import TSCConfig, TSCShape, build_tsc
 from seqlab.tasks.results import standard_result
 from seqlab.tasks.classification import classification_scores, plot_confusion
+from seqlab.tasks.classifying import (build_from_description, fit_classifier, majority_class, model_description,
+                                      train_result)
 from seqlab.tasks.classify.config import ClassifyConfig, load_classify_config
 from seqlab.tasks.classify.data import (ClassifySetup, SeriesDataset, absolute_paths, label_ids, make_loader,
                                         prepare, series_for_run)
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 KIND = "time-series-classification"
 METRICS_FILE, CONFUSION_FILE = "metrics.json", "confusion.png"
 EVAL_BATCH = 256
-LOSS = "sparse_categorical_crossentropy"
 
 
 def batch_size_for(n: int, batch_size: int) -> int:
@@ -64,11 +63,8 @@ def fit_model(config: ClassifyConfig, model: TSCConfig, setup: ClassifySetup,
     batch = batch_size_for(n, config.train.batch_size)
     train_config = config.train.model_copy(update={"progress": progress, "batch_size": batch})
     val_loader = make_loader(setup.dataset("val"), EVAL_BATCH) if "val" in setup.splits else None
-    started = time.perf_counter()
-    history = engine.fit(net, loss=LOSS, metrics=["accuracy"], optimizer=config.optimizer, from_logits=True,
-                         train_loader=make_loader(setup.dataset("train"), batch, train=True),
-                         val_loader=val_loader, config=train_config, run_dir=run_dir)
-    seconds = time.perf_counter() - started
+    history, seconds = fit_classifier(net, config, train_config, make_loader(setup.dataset("train"), batch, train=True),
+                                      val_loader, run_dir)
     summary = {"model": net.config.name, "parameters": sum(p.numel() for p in net.parameters()),
                "epochs": len(history.epoch), "batch_size": batch, "train_seconds": round(seconds, 2),
                "seconds_per_epoch": round(seconds / max(len(history.epoch), 1), 4),
@@ -91,9 +87,7 @@ def scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict:
 
 def majority_baseline(setup: ClassifySetup, split: str) -> dict:
     """Always answering the most frequent training class."""
-    majority = int(np.bincount(setup.splits["train"].y, minlength=len(setup.labels)).argmax())
-    y = setup.splits[split].y
-    return {"label": setup.labels[majority], "accuracy": float((y == majority).mean())}
+    return majority_class(setup.splits["train"].y, setup.splits[split].y, setup.labels)
 
 
 def train(config: ClassifyConfig, out: str | Path, *, overwrite: bool = False, base: Path | None = None,
@@ -124,10 +118,7 @@ def train(config: ClassifyConfig, out: str | Path, *, overwrite: bool = False, b
         head = "test" if "test" in setup.splits else "val" if "val" in setup.splits else "train"
         split_scores = {name: scores(part.y, predict_proba(net, part.series), setup.labels)
                         for name, part in setup.splits.items()}
-        result = {**split_scores[head], "split": head, **split_scores,
-                  "baselines": {"majority_class": majority_baseline(setup, head)}, **summary, "data": setup.info}
-        if selection is not None:
-            result["selection"] = selection
+        result = train_result(split_scores, head, majority_baseline(setup, head), summary, setup.info, selection)
         save_run(work, config, net, setup, result, head)
     result["run_dir"] = str(out)
     return result
@@ -137,8 +128,7 @@ def save_run(work: Path, config: ClassifyConfig, net: torch.nn.Module, setup: Cl
              head: str) -> None:
     io.atomic_write_text(work / CONFIG_FILE, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     io.write_json(work / PREPROCESSING_FILE, {"kind": KIND, **setup.preprocessing()})
-    save_model(work, net, {"config": net.config.model_dump(mode="json"),
-                                      "shape": dataclasses.asdict(net.shape)})
+    save_model(work, net, model_description(net))
     io.write_json(work / METRICS_FILE, standard_result(result))
     if len(setup.labels) <= 100:
         plot_confusion(result["confusion_matrix"], setup.labels, work / CONFUSION_FILE,
@@ -147,7 +137,7 @@ def save_run(work: Path, config: ClassifyConfig, net: torch.nn.Module, setup: Cl
 
 def build_described(spec: dict) -> torch.nn.Module:
     """The network model.json describes, with fresh weights."""
-    return build_tsc(TSCConfig.model_validate(spec["config"]), TSCShape(**spec["shape"]))
+    return build_from_description(spec, TSCShape, TSCConfig, build_tsc)
 
 
 def load_run(run_dir: str | Path) -> tuple[ClassifyConfig, torch.nn.Module, dict]:

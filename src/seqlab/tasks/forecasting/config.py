@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from seqlab.configbase import Strict
 from seqlab.models.forecast import MODEL_NAMES, ForecasterConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name, parse_task_config
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, parse_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig
 
 Features = Literal["M", "S", "MS"]
@@ -86,6 +86,7 @@ class ForecastConfig(TaskConfig):
     stopping on the validation loss (patience 3), gradient norm clipped at 1.
     """
 
+    model_names = MODEL_NAMES
     data: ForecastData
     model: ForecasterConfig | Literal["auto"] = "auto"
     loss: Literal["mse", "mae", "huber"] = "mae"
@@ -93,11 +94,6 @@ class ForecastConfig(TaskConfig):
     train: TrainConfig = TrainConfig(epochs=10, batch_size=128, gradient_clip_val=1.0,
                                      early_stopping=EarlyStoppingConfig(patience=3),
                                      lr_schedule=ScheduleConfig(name="exponential", gamma=0.7))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def parse_forecast_config(raw: dict, source: str) -> ForecastConfig:

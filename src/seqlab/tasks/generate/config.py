@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from seqlab.configbase import Strict
 from seqlab.models.lm import LM_NAMES, LMConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig
 
 
@@ -58,17 +58,13 @@ class GenerateConfig(TaskConfig):
     constant; a ``train.lr_schedule`` replaces it).
     """
 
+    model_names = LM_NAMES
     data: GenerateData
     model: LMConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=2e-3)
     train: TrainConfig = TrainConfig(epochs=200, max_time_s=1740.0, batch_size=32, shuffle=False,
                                      gradient_clip_val=5.0, early_stopping=EarlyStoppingConfig(patience=4))
     decay_to: float = Field(0.1, ge=0.0, le=1.0)
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, LM_NAMES)
 
     @model_validator(mode="after")
     def _stream_order(self) -> GenerateConfig:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from seqlab.configbase import Strict
 from seqlab.models.speech import MODEL_NAMES, SpeechModelConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, ScheduleConfig, TrainConfig
 
 
@@ -62,17 +62,13 @@ class SpeechConfig(TaskConfig):
     so that a large spoken-word corpus ends in bounded time on a CPU.
     """
 
+    model_names = MODEL_NAMES
     data: SpeechData
     model: SpeechModelConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=2e-3)
     train: TrainConfig = TrainConfig(epochs=30, batch_size=32, gradient_clip_val=5.0, max_time_s=600.0,
                                      lr_schedule=ScheduleConfig(name="cosine"),
                                      early_stopping=EarlyStoppingConfig(monitor="val_accuracy", mode="max", patience=8))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def load_speech_config(path: str | Path) -> SpeechConfig:

@@ -22,9 +22,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from seqlab.data import memory
 from seqlab.data.audio import FeatureSpec, common_rate, file_features, list_wavs, parse_name
-from seqlab.data.batching import LengthBucketSampler
+from seqlab.data.batching import LengthBucketSampler, pad_batch
 from seqlab.errors import DataError
-from seqlab.tasks.classification import sort_labels
+from seqlab.tasks.classification import label_ids as class_ids, sort_labels
 from seqlab.tasks.speech.config import SpeechData
 
 log = logging.getLogger(__name__)
@@ -83,12 +83,7 @@ class FeatureDataset(Dataset):
 
 def pad_features(items: list[tuple]) -> tuple:
     """``[(feats (T_i, D), label), ...]`` -> ``({"features": (B, T, D), "lengths": (B,)}, labels (B,))``, T = max T_i."""
-    seqs = [item[0] for item in items]
-    x = {"features": torch.nn.utils.rnn.pad_sequence(seqs, batch_first=True),  # (B, T, D), zeros past each length
-         "lengths": torch.tensor([len(s) for s in seqs], dtype=torch.long)}
-    if len(items[0]) == 1:
-        return (x,)
-    return x, torch.stack([item[1] for item in items])
+    return pad_batch(items, "features")
 
 
 def make_loader(dataset: FeatureDataset, batch_size: int, train: bool = False) -> DataLoader:
@@ -120,13 +115,7 @@ def compute_features(files: Sequence[Path], spec: FeatureSpec, cache: FeatureCac
 
 def label_ids(rec: Recordings, labels: list[str]) -> np.ndarray:
     """Class ids of ``rec``'s labels; a label training never saw is an error naming the file."""
-    index = {name: i for i, name in enumerate(labels)}
-    unknown = next((i for i, v in enumerate(rec.labels) if v not in index), None)
-    if unknown is not None:
-        unseen = sorted({v for v in rec.labels if v not in index})
-        raise DataError(f"{rec.files[unknown]}: label {rec.labels[unknown]!r} never occurs in the training data "
-                        f"(unseen labels: {unseen[:10]}; known: {labels[:20]})")
-    return np.asarray([index[v] for v in rec.labels], dtype=np.int64)
+    return class_ids(rec.labels, labels, lambda i: str(rec.files[i]))
 
 
 def carve_validation(labels: list[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

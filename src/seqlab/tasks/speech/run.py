@@ -13,9 +13,7 @@ A speech run directory holds::
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +27,19 @@ from seqlab.models import io
 from seqlab.models.speech import SpeechClassifier, SpeechEnsemble, SpeechModelConfig, SpeechShape, build_speech_model
 from seqlab.tasks.results import standard_result
 from seqlab.tasks.classification import classification_scores, plot_confusion
-from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.classifying import (build_from_description, fit_classifier, fit_summary,
+                                      majority_class, model_description, model_name, sorted_probabilities,
+                                      train_run)
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out
 from seqlab.tasks.runfiles import load_trained, save_model
 from seqlab.tasks.speech.config import SpeechConfig, load_speech_config
 from seqlab.tasks.speech.data import (FeatureCache, FeatureDataset, SpeechSetup, compute_features, label_ids,
                                       make_loader, prepare_speech, read_recordings)
-from seqlab.training import engine
 
 log = logging.getLogger(__name__)
 KIND = "speech-recognition"
 METRICS_FILE, CONFUSION_FILE = "metrics.json", "confusion.png"
 EVAL_BATCH = 128
-LOSS = "sparse_categorical_crossentropy"
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,23 +53,14 @@ def fit_model(config: SpeechConfig, model: SpeechModelConfig, setup: SpeechSetup
         torch.manual_seed(config.train.seed)  # initial weights, before the engine seeds training
     net = build_speech_model(model, SpeechShape(setup.spec.dim, len(setup.labels)))
     train_config = config.train.model_copy(update={"progress": progress})
-    started = time.perf_counter()
-    history = engine.fit(
-        net, loss=LOSS, metrics=["accuracy"], optimizer=config.optimizer, from_logits=True,
-        train_loader=setup.loader("train", train_config.batch_size, train=True),
-        val_loader=setup.loader("val", EVAL_BATCH), config=train_config, run_dir=run_dir)
-    summary = {"model": model.name, "parameters": sum(p.numel() for p in net.parameters()),
-               "epochs": len(history.epoch), "train_seconds": round(time.perf_counter() - started, 2)}
-    return net, summary
+    history, seconds = fit_classifier(net, config, train_config, setup.loader("train", train_config.batch_size, train=True),
+                                      setup.loader("val", EVAL_BATCH), run_dir)
+    return net, fit_summary(net, history, seconds)
 
 
 def predict_proba(net: SpeechClassifier | SpeechEnsemble, feats: list[np.ndarray]) -> np.ndarray:
     """(n, C) class probabilities, in the order of ``feats``."""
-    loader = make_loader(FeatureDataset(feats), EVAL_BATCH, train=False)
-    logits = engine.predict(net, loader)  # (n, C) in the sampler's order (sorted by length)
-    probs = np.empty((len(feats), logits.shape[1]), dtype=np.float64)
-    probs[loader.batch_sampler.order] = torch.softmax(logits.double(), dim=-1).numpy()
-    return probs
+    return sorted_probabilities(net, make_loader(FeatureDataset(feats), EVAL_BATCH, train=False), len(feats))
 
 
 def score(net, setup: SpeechSetup, split: str) -> dict:
@@ -87,9 +77,7 @@ def _scores(y: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict:
 
 def majority_baseline(setup: SpeechSetup, split: str) -> dict:
     """The accuracy of always answering the most frequent training label."""
-    majority = int(np.bincount(setup.splits["train"].y, minlength=len(setup.labels)).argmax())
-    y = setup.splits[split].y
-    return {"label": setup.labels[majority], "accuracy": float((y == majority).mean())}
+    return majority_class(setup.splits["train"].y, setup.splits[split].y, setup.labels)
 
 
 # --------------------------------------------------------------------------------------------
@@ -115,23 +103,8 @@ def train(config: SpeechConfig, out: str | Path, *, overwrite: bool = False, pro
     check_out(out, overwrite, resume=resume)
     config = config.model_copy(update={"data": config.data.model_copy(update={"path": memory.absolute(config.data.path)})})
     setup = prepare_speech(config.data, seed=config.train.seed or 0, cache=cache)
-    with staged_run(out, overwrite=overwrite, resume=resume) as work:
-        if config.model == "auto":
-            net, summary, selection = select_model(config, setup, progress)
-            if isinstance(net, SpeechClassifier):
-                config = config.model_copy(update={"model": net.config})
-        else:
-            net, summary = fit_model(config, config.model, setup, work, progress)
-            selection = None
-        head = "test" if "test" in setup.splits else "val"
-        scores = {split: score(net, setup, split) for split in setup.splits if split != "train"}
-        result = {**scores[head], **scores, "baselines": {"majority_class": majority_baseline(setup, head)},
-                  **summary, "data": setup.info}
-        if selection is not None:
-            result["selection"] = selection
-        save_run(work, config, net, setup, result, head)
-    result["run_dir"] = str(out)
-    return result
+    return train_run(config, setup, out, overwrite=overwrite, resume=resume, progress=progress, fit_model=fit_model,
+                     select_model=select_model, score=score, baseline=majority_baseline, save_run=save_run)
 
 
 def save_run(work: Path, config: SpeechConfig, net, setup: SpeechSetup, result: dict, head: str) -> None:
@@ -143,25 +116,9 @@ def save_run(work: Path, config: SpeechConfig, net, setup: SpeechSetup, result: 
                    title=f"{model_name(net)} on {head} ({result['files']} files)")
 
 
-def model_name(net: SpeechClassifier | SpeechEnsemble) -> str:
-    """``conv1d``, or ``conv1d+cnn-rnn`` for an ensemble."""
-    return "+".join(c.name for c in net.configs) if isinstance(net, SpeechEnsemble) else net.config.name
-
-
-def model_description(net: SpeechClassifier | SpeechEnsemble) -> dict:
-    """model.json: the config (or, for an ensemble, the members' configs) and the shape."""
-    shape = dataclasses.asdict(net.shape)
-    if isinstance(net, SpeechEnsemble):
-        return {"ensemble": [c.model_dump(mode="json") for c in net.configs], "shape": shape}
-    return {"config": net.config.model_dump(mode="json"), "shape": shape}
-
-
 def build_described(spec: dict) -> SpeechClassifier | SpeechEnsemble:
     """The network model.json describes, with fresh weights."""
-    shape = SpeechShape(**spec["shape"])
-    if "ensemble" in spec:
-        return SpeechEnsemble([SpeechModelConfig.model_validate(c) for c in spec["ensemble"]], shape)
-    return build_speech_model(SpeechModelConfig.model_validate(spec["config"]), shape)
+    return build_from_description(spec, SpeechShape, SpeechModelConfig, build_speech_model, SpeechEnsemble)
 
 
 def load_run(run_dir: str | Path) -> tuple[SpeechConfig, SpeechClassifier | SpeechEnsemble, dict]:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from seqlab.configbase import Strict
 from seqlab.models.text import MODEL_NAMES, ClassifierConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig
 
 
@@ -78,16 +78,12 @@ class TextConfig(TaskConfig):
     validation accuracy (patience 3, best epoch restored), gradient norm clipped at 5.
     """
 
+    model_names = MODEL_NAMES
     data: TextData
     model: ClassifierConfig | Literal["auto"] = "auto"
     optimizer: OptimizerConfig = OptimizerConfig(lr=1e-3)
     train: TrainConfig = TrainConfig(epochs=6, batch_size=64, gradient_clip_val=5.0,
                                      early_stopping=EarlyStoppingConfig(monitor="val_accuracy", mode="max", patience=3))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def load_text_config(path: str | Path) -> TextConfig:

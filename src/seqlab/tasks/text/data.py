@@ -25,7 +25,7 @@ from seqlab.data.text_split import carve_validation
 from seqlab.data.textsets import eval_split, is_text_dataset, read_text_source
 from seqlab.data.vectors import read_word_vectors
 from seqlab.errors import DataError
-from seqlab.tasks.classification import sort_labels
+from seqlab.tasks.classification import label_ids as class_ids, sort_labels
 from seqlab.tasks.text.config import TextData
 
 log = logging.getLogger(__name__)
@@ -121,13 +121,7 @@ def _check_nonempty(table: TextTable) -> None:
 
 def label_ids(table: TextTable, labels: list[str]) -> np.ndarray:
     """Class ids of ``table``'s labels; a label that training never saw is an error naming where."""
-    index = {name: i for i, name in enumerate(labels)}
-    unknown = next((i for i, v in enumerate(table.labels) if v not in index), None)
-    if unknown is not None:
-        unseen = sorted({v for v in table.labels if v not in index})
-        raise DataError(f"{table.where[unknown]}: label {table.labels[unknown]!r} never occurs in the training data "
-                        f"(unseen labels: {unseen[:10]}; known: {labels[:20]})")
-    return np.asarray([index[v] for v in table.labels], dtype=np.int64)
+    return class_ids(table.labels, labels, lambda i: table.where[i])
 
 
 def _subset(table: TextTable, idx: np.ndarray) -> TextTable:

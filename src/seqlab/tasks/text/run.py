@@ -13,10 +13,8 @@ A text run directory holds::
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +29,18 @@ from seqlab.models.text import ClassifierConfig, TextClassifier, TextShape, buil
 from seqlab.models.text.ensemble import EnsembleClassifier
 from seqlab.tasks.results import standard_result
 from seqlab.tasks.classification import classification_scores, plot_confusion
-from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out, staged_run
+from seqlab.tasks.classifying import (build_from_description, fit_classifier, fit_summary,
+                                      majority_class, model_description, model_name, sorted_probabilities,
+                                      train_run)
+from seqlab.tasks.rundir import CONFIG_FILE, PREPROCESSING_FILE, check_out
 from seqlab.tasks.runfiles import existing_run_dir, load_trained, save_model
 from seqlab.tasks.text.config import TextConfig, load_text_config
 from seqlab.tasks.text.data import (TextSetup, absolute_paths, encode_for_run, label_ids, make_loader,
                                     prepare_text, read_labelled)
-from seqlab.training import engine
 
 log = logging.getLogger(__name__)
 METRICS_FILE, CONFUSION_FILE = "metrics.json", "confusion.png"
 EVAL_BATCH = 256
-LOSS = "sparse_categorical_crossentropy"
 MAX_PLOTTED_CLASSES = 100
 
 
@@ -61,23 +60,15 @@ def fit_model(config: TextConfig, model: ClassifierConfig, setup: TextSetup,
         with torch.no_grad():
             net.embedding.weight.copy_(torch.as_tensor(setup.vectors))
     train_config = config.train.model_copy(update={"progress": progress})
-    started = time.perf_counter()
-    history = engine.fit(
-        net, loss=LOSS, metrics=["accuracy"], optimizer=config.optimizer, from_logits=True,
-        train_loader=setup.loader("train", train_config.batch_size, train=True),
-        val_loader=setup.loader("val", EVAL_BATCH), config=train_config, run_dir=run_dir)
-    summary = {"model": net.config.name, "parameters": sum(p.numel() for p in net.parameters()),
-               "epochs": len(history.epoch), "train_seconds": round(time.perf_counter() - started, 2)}
-    return net, summary
+    history, seconds = fit_classifier(net, config, train_config, setup.loader("train", train_config.batch_size, train=True),
+                                      setup.loader("val", EVAL_BATCH), run_dir)
+    return net, fit_summary(net, history, seconds)
 
 
 def predict_proba(net: TextClassifier, ids: list[list[int]], bucketing: bool = True) -> np.ndarray:
     """(n, C) class probabilities, in the order of ``ids``."""
-    loader = make_loader(TokenDataset(ids), EVAL_BATCH, train=False, bucketing=bucketing)
-    logits = engine.predict(net, loader)  # (n, C) in the sampler's order
-    probs = np.empty((len(ids), logits.shape[1]), dtype=np.float64)
-    probs[loader.batch_sampler.order] = torch.softmax(logits.double(), dim=-1).numpy()
-    return probs
+    return sorted_probabilities(net, make_loader(TokenDataset(ids), EVAL_BATCH, train=False, bucketing=bucketing),
+                                len(ids))
 
 
 def score(net: TextClassifier, setup: TextSetup, split: str) -> dict:
@@ -88,10 +79,10 @@ def score(net: TextClassifier, setup: TextSetup, split: str) -> dict:
 
 def majority_baseline(setup: TextSetup, split: str) -> dict:
     """The accuracy and macro-F1 of always answering the most frequent training label."""
-    majority = int(np.bincount(setup.splits["train"].y, minlength=len(setup.labels)).argmax())
     y = setup.splits[split].y
-    s = classification_scores(y, np.full_like(y, majority), setup.labels)
-    return {"label": setup.labels[majority], "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+    majority = majority_class(setup.splits["train"].y, y, setup.labels)
+    constant = np.full_like(y, setup.labels.index(majority["label"]))
+    return {**majority, "macro_f1": classification_scores(y, constant, setup.labels)["macro_f1"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,23 +107,8 @@ def train(config: TextConfig, out: str | Path, *, overwrite: bool = False, base:
     check_out(out, overwrite, resume=resume)
     config = config.model_copy(update={"data": absolute_paths(config.data, base)})
     setup = prepare_text(config.data, None, seed=config.train.seed or 0)
-    with staged_run(out, overwrite=overwrite, resume=resume) as work:
-        if config.model == "auto":
-            net, summary, selection = select_model(config, setup, progress)
-            if not isinstance(net, EnsembleClassifier):
-                config = config.model_copy(update={"model": net.config})
-        else:
-            net, summary = fit_model(config, config.model, setup, work, progress)
-            selection = None
-        head = "test" if "test" in setup.splits else "val"
-        scores = {split: score(net, setup, split) for split in setup.splits if split != "train"}
-        result = {**scores[head], **{k: v for k, v in scores.items()},
-                  "baselines": {"majority_class": majority_baseline(setup, head)}, **summary, "data": setup.info}
-        if selection is not None:
-            result["selection"] = selection
-        save_run(work, config, net, setup, result, head)
-    result["run_dir"] = str(out)
-    return result
+    return train_run(config, setup, out, overwrite=overwrite, resume=resume, progress=progress, fit_model=fit_model,
+                     select_model=select_model, score=score, baseline=majority_baseline, save_run=save_run)
 
 
 def save_run(work: Path, config: TextConfig, net: TextClassifier, setup: TextSetup, result: dict, head: str) -> None:
@@ -148,25 +124,9 @@ def save_run(work: Path, config: TextConfig, net: TextClassifier, setup: TextSet
                     len(setup.labels), MAX_PLOTTED_CLASSES)
 
 
-def model_name(net: TextClassifier | EnsembleClassifier) -> str:
-    """``bilstm``, or ``bilstm+cnn`` for an ensemble."""
-    return "+".join(c.name for c in net.configs) if isinstance(net, EnsembleClassifier) else net.config.name
-
-
-def model_description(net: TextClassifier | EnsembleClassifier) -> dict:
-    """model.json: the config (or, for an ensemble, the members' configs) and the shape."""
-    shape = dataclasses.asdict(net.shape)
-    if isinstance(net, EnsembleClassifier):
-        return {"ensemble": [c.model_dump(mode="json") for c in net.configs], "shape": shape}
-    return {"config": net.config.model_dump(mode="json"), "shape": shape}
-
-
 def build_described(spec: dict) -> TextClassifier | EnsembleClassifier:
     """The network model.json describes, with fresh weights."""
-    shape = TextShape(**spec["shape"])
-    if "ensemble" in spec:
-        return EnsembleClassifier([ClassifierConfig.model_validate(c) for c in spec["ensemble"]], shape)
-    return build_classifier(ClassifierConfig.model_validate(spec["config"]), shape)
+    return build_from_description(spec, TextShape, ClassifierConfig, build_classifier, EnsembleClassifier)
 
 
 def load_run(run_dir: str | Path) -> tuple[TextConfig, TextClassifier, dict]:

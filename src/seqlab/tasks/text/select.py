@@ -14,16 +14,12 @@ that the Kim CNN alone (several times faster than a recurrent model on long docu
 
 from __future__ import annotations
 
-import logging
-
-
 from seqlab.models.text import ClassifierConfig, TextShape
 from seqlab.models.text.ensemble import EnsembleClassifier
-from seqlab.tasks.ensembling import ensemble_or_best, ensemble_summary
+from seqlab.tasks.ensembling import select_by_validation
 from seqlab.tasks.text.config import TextConfig
 from seqlab.tasks.text.data import TextSetup
 
-log = logging.getLogger(__name__)
 SMALL_CORPUS, LARGE_CORPUS = 1_000_000, 3_000_000  # training tokens
 RECURRENT = [("bilstm", "max"), ("bigru", "attention"), ("bilstm", "attention"), ("bigru", "attention")]
 
@@ -47,23 +43,8 @@ def select_model(config: TextConfig, setup: TextSetup, progress: bool = False) -
     from seqlab.tasks.text.run import fit_model, predict_proba
 
     val = setup.splits["val"]
-    trained, rows = [], []
-    seed = config.train.seed or 0
-    for k, model in enumerate(candidates(setup)):
-        own_seed = config.model_copy(update={"train": config.train.model_copy(update={"seed": seed + k})})
-        net, summary = fit_model(own_seed, model, setup, None, progress)
-        probs = predict_proba(net, val.ids, setup.data.bucketing)
-        accuracy = float((probs.argmax(1) == val.y).mean())
-        rows.append({**summary, "pooling": net.config.pooling, "val_accuracy": accuracy})
-        trained.append((accuracy, net, probs, summary))
-        log.info("auto: %s val_accuracy=%.4f", model.name, accuracy)
-    members, best = ensemble_or_best(trained, val.y)
-    summary = ensemble_summary(members, rows)
-    if len(members) == 1:
-        net = members[0][1]
-    else:
-        net = EnsembleClassifier([m[1].config for m in members], TextShape(setup.encoder.vocab_size, len(setup.labels)))
-        for slot, m in zip(net.members, members):
-            slot.load_state_dict(m[1].state_dict())
-    return net, summary, {"chosen": [m[1].config.name for m in members], "candidates": rows,
-                          "ensemble_val_accuracy": best}
+    shape = TextShape(setup.encoder.vocab_size, len(setup.labels))
+    return select_by_validation(
+        config, candidates(setup), lambda c, model: fit_model(c, model, setup, None, progress),
+        lambda net: predict_proba(net, val.ids, setup.data.bucketing), val.y,
+        lambda configs: EnsembleClassifier(configs, shape), row=lambda net: {"pooling": net.config.pooling})

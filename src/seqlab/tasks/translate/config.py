@@ -15,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from seqlab.configbase import Strict
 from seqlab.errors import ConfigError
 from seqlab.models.seq2seq import MODEL_NAMES, Seq2SeqConfig
-from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config, model_by_name
+from seqlab.tasks.taskconfig import TaskConfig, build_task_config, load_task_config
 from seqlab.training.config import EarlyStoppingConfig, OptimizerConfig, TrainConfig
 
 
@@ -74,17 +74,13 @@ class TranslateConfig(TaskConfig):
     training, so a CPU run ends in about ten minutes on any data.
     """
 
+    model_names = MODEL_NAMES
     data: TranslateData
     model: Seq2SeqConfig | Literal["auto"] = "auto"
     decode: DecodeConfig = DecodeConfig()
     optimizer: OptimizerConfig = OptimizerConfig(lr=2e-3)
     train: TrainConfig = TrainConfig(epochs=20, batch_size=64, gradient_clip_val=1.0, max_time_s=600.0,
                                      early_stopping=EarlyStoppingConfig(monitor="val_loss", mode="min", patience=2))
-
-    @field_validator("model", mode="before")
-    @classmethod
-    def _model_by_name(cls, value: object) -> object:
-        return model_by_name(value, MODEL_NAMES)
 
 
 def load_translate_config(path: str | Path) -> TranslateConfig:
